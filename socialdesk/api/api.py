@@ -1,0 +1,126 @@
+"""The JSON API: routers per domain, token authentication on every endpoint."""
+
+from django.conf import settings
+from ninja import NinjaAPI, Query, Schema
+from ninja.errors import HttpError
+
+from socialdesk.api.auth import TokenAuth, docs_access
+from socialdesk.api.schemas import (
+    CaseDetailOut,
+    CaseOut,
+    ErrorOut,
+    PostBatchIn,
+    PostBatchOut,
+    PostOut,
+    RecordResult,
+    TriageBatchOut,
+    TriageOut,
+)
+from socialdesk.cases.models import Case
+from socialdesk.cases.queries import access_case, cases_visible_to, thread
+from socialdesk.ingestion.records import RecordError, check_record
+from socialdesk.pipeline import contract, decide, ingest
+from socialdesk.routing.actions import active_rules
+from socialdesk.triage.actions import active_policy
+from socialdesk.triage.engine import PostInput
+
+api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
+               docs_decorator=docs_access, urls_namespace="api")
+
+
+def _check_batch(records: list[dict]):
+    if len(records) > settings.API_MAX_BATCH:
+        raise HttpError(413, f"at most {settings.API_MAX_BATCH} records a request")
+    checked, results = [], []
+    for index, data in enumerate(records):
+        try:
+            checked.append((index, check_record(data, settings.MAX_POST_CHARS)))
+        except RecordError as e:
+            external_id = data.get("external_id") if isinstance(data, dict) else None
+            results.append(RecordResult(index=index, status="rejected", error=str(e),
+                                        external_id=str(external_id) if external_id else None))
+    return checked, results
+
+
+@api.post("/posts", response={200: PostBatchOut, 413: ErrorOut}, tags=["ingestion"],
+          summary="Import a batch of posts (idempotent on channel and external_id)")
+def import_posts(request, body: PostBatchIn):
+    checked, results = _check_batch(body.records)
+    outcome = ingest([r for _, r in checked], source="api")
+    created_ids = set(outcome.created)
+    from socialdesk.ingestion.models import Post
+
+    created_keys = set(Post.objects.filter(id__in=created_ids)
+                       .values_list("channel", "external_id"))
+    for index, record in checked:
+        new = (record.channel, record.external_id) in created_keys
+        created_keys.discard((record.channel, record.external_id))
+        results.append(RecordResult(index=index, external_id=record.external_id,
+                                    status="created" if new else "duplicate"))
+    results.sort(key=lambda r: r.index)
+    return PostBatchOut(
+        created=sum(r.status == "created" for r in results),
+        duplicates=sum(r.status == "duplicate" for r in results),
+        rejected=sum(r.status == "rejected" for r in results),
+        results=results,
+    )
+
+
+@api.post("/triage", response={200: TriageBatchOut, 413: ErrorOut}, tags=["triage"],
+          summary="Triage posts without storing them (the `socialdesk triage` contract)")
+def triage_posts(request, body: PostBatchIn):
+    checked, rejected = _check_batch(body.records)
+    inputs = [PostInput(r.channel, r.external_id, r.text, r.visibility, r.author_followers,
+                        r.lang) for _, r in checked]
+    decided = decide(inputs, active_policy(), active_rules())
+    results: list = list(rejected)
+    for (index, _), (result, route) in zip(checked, decided, strict=True):
+        results.append((index, TriageOut(**contract(result, route))))
+    ordered = sorted(results, key=lambda r: r.index if isinstance(r, RecordResult) else r[0])
+    return TriageBatchOut(results=[r if isinstance(r, RecordResult) else r[1] for r in ordered])
+
+
+class CaseFilter(Schema):
+    status: str | None = None
+    team: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+def _case_out(case: Case) -> dict:
+    return {
+        "id": case.pk, "ref": case.ref, "status": case.status, "priority": case.priority,
+        "decision": case.decision, "category": case.category, "channel": case.channel,
+        "team": case.team.slug if case.team else None,
+        "assignee": case.assignee.username if case.assignee else None, "subject": case.subject,
+        "opened_at": case.opened_at, "first_response_due": case.first_response_due,
+        "first_response_at": case.first_response_at,
+    }
+
+
+@api.get("/cases", response=list[CaseOut], tags=["cases"], summary="Cases this user may see")
+def list_cases(request, filters: Query[CaseFilter]):
+    if not 1 <= filters.limit <= 500 or filters.offset < 0:
+        raise HttpError(400, "limit must be 1–500 and offset 0 or more")
+    cases = cases_visible_to(request.user).select_related("team", "assignee")
+    if filters.status:
+        cases = cases.filter(status=filters.status)
+    if filters.team:
+        cases = cases.filter(team__slug=filters.team)
+    cases = cases.order_by("priority", "opened_at")[filters.offset:filters.offset + filters.limit]
+    return [_case_out(c) for c in cases]
+
+
+@api.get("/cases/{case_id}", response={200: CaseDetailOut, 404: ErrorOut}, tags=["cases"])
+def get_case(request, case_id: int):
+    case = access_case(request.user, case_id)
+    posts = thread(case)
+    opener = next((p for p in posts if p.direction == "inbound"), None)
+    triage = getattr(opener, "triage", None) if opener else None
+    return {
+        **_case_out(case),
+        "posts": [PostOut(channel=p.channel, external_id=p.external_id, direction=p.direction,
+                          visibility=p.visibility, author=p.author.handle, text=p.text,
+                          created_at=p.created_at, url=p.url) for p in posts],
+        "reasons": triage.reasons if triage else [],
+    }

@@ -1,0 +1,175 @@
+"""Group processed posts into cases: the thread, the private follow-up, the person.
+
+A post joins the case of its parent; a private message joins its author's
+open case on the same channel; a parent that arrives after its replies joins
+their case. Anything else opens a new case, routed and assigned.
+"""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from socialdesk.accounts.actions import do_ensure_teams
+from socialdesk.audit.models import Event
+from socialdesk.cases.models import Case
+from socialdesk.ingestion.models import Post
+from socialdesk.lib.bulk import bulk_update_fields, insert_rows
+from socialdesk.routing.actions import Assigner
+from socialdesk.routing.rules import Route
+from socialdesk.triage.engine import TriageResult
+
+CASE_FIELDS = ["status", "priority", "decision", "category", "reply_mode", "channel", "contact",
+               "team", "assignee", "subject", "routing_rule", "opened_at", "last_inbound_at",
+               "first_response_due", "created_at", "updated_at"]
+FK_FIELDS = {"contact", "team", "assignee"}
+DECISION_RANK = {"escalate": 0, "respond": 1, "monitor": 2, "let_stand": 3, "hide": 4}
+
+
+def _status_for(decision: str) -> str:
+    # Hidden posts (spam) need no work: their case is closed at once, and kept.
+    return Case.Status.CLOSED if decision == "hide" else Case.Status.NEW
+
+
+def _case_lookup(posts: list[Post]) -> dict[str, dict]:
+    parent_ids = {p.parent_id for p in posts if p.parent_id}
+    by_parent = dict(Post.objects.filter(id__in=parent_ids, case__isnull=False)
+                     .values_list("id", "case_id"))
+    ids = [p.id for p in posts]
+    by_child = {}
+    for parent_id, case_id in (Post.objects.filter(parent_id__in=ids, case__isnull=False)
+                               .order_by("created_at").values_list("parent_id", "case_id")):
+        by_child.setdefault(parent_id, case_id)
+    contacts = {p.author.contact_id for p in posts if p.visibility == Post.Visibility.PRIVATE}
+    by_contact = {}
+    for contact_id, channel, case_id in (
+        Case.objects.filter(contact_id__in=contacts, status__in=Case.OPEN_STATUSES)
+        .order_by("opened_at").values_list("contact_id", "channel", "id")
+    ):
+        by_contact[(contact_id, channel)] = case_id
+    return {"parent": by_parent, "child": by_child, "contact": by_contact}
+
+
+def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
+                  routes: dict[int, Route]) -> None:
+    """Put every post of the batch (sorted by created_at) in a case."""
+    lookup = _case_lookup(posts)
+    teams = do_ensure_teams({r.team for r in routes.values()})
+    assigner = Assigner()
+    cases: dict[int, Case] = {}
+    new_cases: list[Case] = []
+    events: list[Event] = []
+    case_of_post: dict[int, Case | int] = {}
+    openers: set[int] = set()
+    now = timezone.now()
+
+    def existing_case_id(post: Post) -> int | None:
+        if post.parent_id:
+            parent = case_of_post.get(post.parent_id) or lookup["parent"].get(post.parent_id)
+            if parent:
+                return parent
+        if post.id in lookup["child"]:
+            return lookup["child"][post.id]
+        if post.visibility == Post.Visibility.PRIVATE and post.direction == "inbound":
+            return lookup["contact"].get((post.author.contact_id, post.channel))
+        return None
+
+    for post in posts:
+        target = existing_case_id(post)
+        triage = triages.get(post.id)
+        if target is not None:
+            case_of_post[post.id] = target
+            if isinstance(target, Case) and post.visibility == "private":
+                lookup["contact"][(post.author.contact_id, post.channel)] = target
+            continue
+        if triage is None:
+            # An outbound post with no known parent: kept, and filed when its
+            # parent arrives.
+            continue
+        route = routes[post.id]
+        team = teams[route.team]
+        decision = triage.outcome.decision
+        case = Case(
+            status=_status_for(decision), priority=triage.outcome.priority, decision=decision,
+            category=triage.category, reply_mode=triage.outcome.reply_mode,
+            channel=post.channel, contact_id=post.author.contact_id, team=team,
+            subject=post.text[:200], routing_rule=route.rule, opened_at=post.created_at,
+            last_inbound_at=post.created_at, created_at=now, updated_at=now,
+            first_response_due=(post.created_at + timedelta(
+                minutes=triage.outcome.first_response_minutes))
+            if triage.outcome.first_response_minutes else None,
+        )
+        if decision in ("respond", "escalate"):
+            case.assignee = assigner.pick(team)
+        new_cases.append(case)
+        case_of_post[post.id] = case
+        openers.add(post.id)
+        if post.visibility == "private":
+            lookup["contact"][(post.author.contact_id, post.channel)] = case
+
+    ids = insert_rows(Case, CASE_FIELDS, [
+        tuple(getattr(case, name if name not in FK_FIELDS else name + "_id")
+              for name in CASE_FIELDS)
+        for case in new_cases
+    ])
+    for pk, case in zip(ids, new_cases, strict=True):
+        case.pk = pk
+        cases[pk] = case
+        events.append(Event(at=now, verb="case.opened", case=case, data={
+            "team": case.team.slug, "rule": case.routing_rule, "priority": case.priority,
+            "decision": case.decision}))
+        if case.assignee_id:
+            events.append(Event(at=now, verb="case.assigned", case=case, data={
+                "assignee": case.assignee.username, "by": "pipeline",
+                "why": f"least loaded online member of {case.team.slug}"}))
+
+    joined_ids = {c for c in case_of_post.values() if isinstance(c, int)}
+    for case in Case.objects.filter(id__in=joined_ids):
+        cases[case.pk] = case
+    _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now)
+
+    for post in posts:
+        target = case_of_post.get(post.id)
+        post.case_id = target.pk if isinstance(target, Case) else target
+    bulk_update_fields(posts, ["case"])
+    insert_rows(Event, ["at", "verb", "case", "data"],
+                [(e.at, e.verb, e.case.pk, e.data) for e in events], returning=False)
+
+
+def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now) -> None:
+    changed = {}
+    for post in posts:
+        target = case_of_post.get(post.id)
+        if target is None or isinstance(target, Case) and target.pk is None:
+            continue
+        case = cases[target.pk if isinstance(target, Case) else target]
+        if isinstance(target, Case) and case.opened_at == post.created_at:
+            continue  # the post that opened the case
+        if post.direction == Post.Direction.OUTBOUND:
+            if not post.is_automated and post.created_at >= case.opened_at and (
+                case.first_response_at is None or post.created_at < case.first_response_at
+            ):
+                case.first_response_at = post.created_at
+                changed[case.pk] = case
+            continue
+        triage = triages.get(post.id)
+        if post.created_at < case.opened_at:
+            case.opened_at = post.created_at  # a late parent: the case began earlier
+        case.last_inbound_at = max(case.last_inbound_at, post.created_at)
+        if triage:
+            if triage.outcome.priority < case.priority:
+                case.priority = triage.outcome.priority
+            if DECISION_RANK[triage.outcome.decision] < DECISION_RANK.get(case.decision, 9):
+                case.decision = triage.outcome.decision
+        if case.status in (Case.Status.RESOLVED, Case.Status.CLOSED) and triage and \
+                triage.outcome.decision in ("respond", "escalate"):
+            events.append(Event(at=now, verb="case.reopened", case=case,
+                                data={"from": case.status, "post": post.external_id}))
+            case.status = Case.Status.OPEN
+            case.resolved_at = None
+        elif case.status == Case.Status.PENDING:
+            case.status = Case.Status.OPEN
+        changed[case.pk] = case
+    if changed:
+        bulk_update_fields(list(changed.values()),
+                           ["opened_at", "last_inbound_at", "priority", "decision", "status",
+                            "resolved_at", "first_response_at"])

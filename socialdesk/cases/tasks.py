@@ -1,0 +1,70 @@
+"""Delivery of queued replies through the channel's connector."""
+
+from celery import shared_task
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from socialdesk.audit.actions import do_record
+from socialdesk.cases.models import Case, Reply
+from socialdesk.connectors.base import DeliveryError, Outgoing
+from socialdesk.connectors.models import ChannelAccount
+from socialdesk.connectors.registry import connector_for
+from socialdesk.contacts.actions import do_resolve_identities
+from socialdesk.ingestion.models import Post
+
+MAX_ATTEMPTS = 5
+
+
+@shared_task(name="cases.deliver_reply", bind=True, max_retries=MAX_ATTEMPTS)
+def deliver_reply(self, reply_id: int) -> str:
+    # Claim the reply first: a conditional update, so that two workers (or a
+    # retry racing a slow first try) never post the same reply twice.
+    claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED).update(
+        status=Reply.Status.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    reply = Reply.objects.select_related("case", "in_reply_to__author", "author").get(pk=reply_id)
+    outgoing = Outgoing(
+        reply_id=reply.pk, channel=reply.case.channel, text=reply.text,
+        visibility=reply.visibility, in_reply_to=reply.in_reply_to.external_id,
+        recipient=reply.in_reply_to.author.handle, case_ref=reply.case.ref,
+    )
+    try:
+        delivered = connector_for(reply.case.channel).deliver(outgoing)
+    except DeliveryError as e:
+        final = not e.retryable or reply.attempts >= MAX_ATTEMPTS
+        Reply.objects.filter(pk=reply.pk).update(
+            status=Reply.Status.FAILED if final else Reply.Status.QUEUED, last_error=str(e))
+        do_record("reply.failed" if final else "reply.retrying", case=reply.case,
+                  reply=reply.pk, error=str(e), attempt=reply.attempts)
+        if final:
+            return "failed"
+        raise self.retry(countdown=min(300, 2 ** reply.attempts * 5)) from e
+    _record_sent(reply, delivered.external_id, delivered.url)
+    return "sent"
+
+
+    return F("attempts") + 1
+
+
+@transaction.atomic
+def _record_sent(reply: Reply, external_id: str, url: str) -> None:
+    now = timezone.now()
+    case = Case.objects.select_for_update().get(pk=reply.case_id)
+    account = ChannelAccount.objects.filter(channel=case.channel).first()
+    handle = account.handle if account else "brand"
+    author = do_resolve_identities({(case.channel, handle): (account.name if account else "", None)})
+    post = Post.objects.create(
+        channel=case.channel, external_id=external_id, direction=Post.Direction.OUTBOUND,
+        visibility=reply.visibility, author=author[(case.channel, handle)], text=reply.text,
+        created_at=now, in_reply_to=reply.in_reply_to.external_id, parent=reply.in_reply_to,
+        url=url, source="desk", case=case, sent_by=reply.author, processed_at=now,
+    )
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, sent_at=now, post=post,
+                                             last_error="")
+    if case.first_response_at is None:
+        case.first_response_at = now
+        case.save(update_fields=["first_response_at", "updated_at"])
+    do_record("reply.sent", case=case, actor=reply.author, reply=reply.pk,
+              external_id=external_id, visibility=reply.visibility)

@@ -1,0 +1,90 @@
+"""The `socialdesk` command: a short list of verbs over Django's management commands.
+
+Commands that need the database create and migrate it on first use, so every
+command works from a fresh data directory.
+"""
+
+import os
+import sys
+
+# verb: (management command, needs the database, one line of help)
+COMMANDS = {
+    "demo": ("demo", True,
+             "set up a demo desk (accounts, bundled sample) and serve it on 127.0.0.1:8000"),
+    "serve": ("serve", True, "serve the web app and the JSON API"),
+    "import": ("import_posts", True,
+               "import posts (JSON Lines, CSV or --format twcs) and run the pipeline"),
+    "triage": ("triage_file", False,
+               "triage a file offline, no database: one JSON line per post"),
+    "eval": ("evaluate", False, "score triage on the public labelled data sets"),
+    "worker": (None, True, "run a Celery worker (scale-out mode; needs CELERY_BROKER_URL)"),
+    "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
+    "token": ("api_token", True, "create or revoke a user's API token"),
+    "migrate": ("migrate", False, "create or upgrade the database"),
+    "manage": (None, False, "run any Django management command (advanced)"),
+}
+
+USAGE = "usage: socialdesk COMMAND [options]   (socialdesk COMMAND --help for its options)"
+
+
+def print_help() -> None:
+    print(USAGE)
+    print()
+    print("commands:")
+    for verb, (_, _, line) in COMMANDS.items():
+        print(f"  {verb:<11} {line}")
+    print()
+    print("Data lives in $SOCIALDESK_DATA_DIR (default ~/.local/share/socialdesk); "
+          "DATABASE_URL and CELERY_BROKER_URL select the scale-out mode.")
+
+
+def migrate_if_needed() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        print("Preparing the database…", file=sys.stderr)
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print_help()
+        return 0
+    verb, rest = argv[0], argv[1:]
+    if verb in ("-V", "--version"):
+        from socialdesk import __version__
+
+        print(__version__)
+        return 0
+    if verb not in COMMANDS:
+        print(f"socialdesk: unknown command {verb!r}\n", file=sys.stderr)
+        print_help()
+        return 2
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialdesk.settings")
+    import django
+
+    django.setup()
+    command, needs_db, _ = COMMANDS[verb]
+    wants_help = "-h" in rest or "--help" in rest
+    if needs_db and not wants_help:
+        migrate_if_needed()
+    if verb == "worker":
+        from socialdesk.celery import app
+
+        app.worker_main(["worker", "--loglevel=INFO", *rest])
+        return 0
+    from django.core.management import execute_from_command_line
+
+    if verb == "manage":
+        execute_from_command_line(["socialdesk manage", *rest])
+    else:
+        execute_from_command_line(["socialdesk", command, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

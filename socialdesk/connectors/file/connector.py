@@ -1,0 +1,42 @@
+"""Delivery to a JSON Lines file per channel, until real platform connectors are set up.
+
+Each line is what the platform would have been sent; a test or an operator can
+read it back. The write is one append of one line, so concurrent workers do
+not interleave records.
+"""
+
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+
+from socialdesk.connectors.base import Delivered, DeliveryError, Outgoing
+
+
+class FileConnector:
+    name = "file"
+
+    def __init__(self, directory: Path | None = None):
+        self.directory = Path(directory or settings.OUTBOX_DIR)
+
+    def path_for(self, channel: str) -> Path:
+        return self.directory / f"{channel}.jsonl"
+
+    def deliver(self, outgoing: Outgoing) -> Delivered:
+        external_id = f"desk-{outgoing.reply_id}"
+        line = json.dumps({**asdict(outgoing), "external_id": external_id,
+                           "delivered_at": timezone.now().isoformat()}, ensure_ascii=False)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path_for(outgoing.channel), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                         0o640)
+            try:
+                os.write(fd, (line + "\n").encode())
+            finally:
+                os.close(fd)
+        except OSError as e:
+            raise DeliveryError(f"could not write the outbox file: {e}") from e
+        return Delivered(external_id=external_id)

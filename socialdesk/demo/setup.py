@@ -1,0 +1,42 @@
+"""The demo desk: teams, two accounts, the brand's channel accounts and the sample."""
+
+import secrets
+from pathlib import Path
+
+from socialdesk.accounts.actions import do_ensure_teams
+from socialdesk.accounts.models import User
+from socialdesk.connectors.models import ChannelAccount
+from socialdesk.ingestion.importer import ImportReport, import_records
+from socialdesk.ingestion.records import read_jsonl
+
+SAMPLE = Path(__file__).with_name("data") / "sample.jsonl"
+TEAMS = ["care", "pr", "legal", "community", "comms", "moderation"]
+BRAND_ACCOUNTS = [("x", "brightkettle"), ("instagram", "brightkettle"),
+                  ("facebook", "Brightkettle"), ("reddit", "u/brightkettle_team"),
+                  ("email", "care@brightkettle.example")]
+
+
+def do_set_up_accounts() -> dict[str, str]:
+    """Create (or reset) the demo admin and agent; returns username → new password."""
+    teams = do_ensure_teams(set(TEAMS))
+    passwords = {}
+    for username, role in (("admin", User.Role.ADMIN), ("agent", User.Role.AGENT)):
+        user, _ = User.objects.get_or_create(username=username)
+        user.role = role
+        user.is_staff = user.is_superuser = role == User.Role.ADMIN
+        user.first_name = "Demo"
+        user.last_name = role.label
+        passwords[username] = secrets.token_urlsafe(12)
+        user.set_password(passwords[username])
+        user.save()
+        if role == User.Role.AGENT:
+            user.teams.set([teams["care"], teams["community"]])
+    for channel, handle in BRAND_ACCOUNTS:
+        ChannelAccount.objects.get_or_create(channel=channel, handle=handle,
+                                             defaults={"name": "Brightkettle"})
+    return passwords
+
+
+def do_import_sample() -> ImportReport:
+    with SAMPLE.open("rb") as stream:
+        return import_records(read_jsonl(stream, 40_000), source="demo")

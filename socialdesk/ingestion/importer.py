@@ -1,0 +1,67 @@
+"""Import a file of posts in batches, reporting every rejected line."""
+
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+
+from socialdesk.ingestion.records import Parsed, Record, RecordError
+from socialdesk.pipeline import ingest
+
+
+@dataclass
+class ImportReport:
+    read: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[int, str]] = field(default_factory=list)
+
+
+def import_records(parsed: Iterable[Parsed], source: str = "import",
+                   progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
+    report = ImportReport()
+    batch: list[Record] = []
+
+    def flush():
+        result = ingest(batch, source=source)
+        report.created += len(result.created)
+        report.duplicates += result.duplicates
+        batch.clear()
+        if progress:
+            progress(report)
+
+    for line, item in parsed:
+        report.read += 1
+        if isinstance(item, RecordError):
+            report.rejected.append((line, str(item)))
+            continue
+        batch.append(item)
+        if len(batch) >= settings.PIPELINE_BATCH_SIZE:
+            flush()
+    if batch:
+        flush()
+    return report
+
+
+class ProgressLine:
+    """A one-line progress report on stderr, at most a few times a second."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.started, self.last = stream, time.monotonic(), 0.0
+
+    def __call__(self, report: ImportReport) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.5:
+            return
+        self.last = now
+        rate = report.read / max(now - self.started, 1e-6)
+        self.stream.write(f"\r{report.read:,} read, {report.created:,} new, "
+                          f"{report.duplicates:,} already there, {len(report.rejected):,} rejected "
+                          f"({rate:,.0f} posts/s)")
+        self.stream.flush()
+
+    def done(self) -> None:
+        if self.last:
+            self.stream.write("\n")

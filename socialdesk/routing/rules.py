@@ -1,0 +1,80 @@
+"""Which team owns a post: ordered rules over the post and its triage.
+
+Pure functions, so `socialdesk triage` routes offline exactly as the desk does.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from socialdesk.lib import conditions
+
+DEFAULT_RULES_PATH = Path(__file__).with_name("default_rules.yaml")
+ACCOUNT_OWNER = "account_owner"
+
+
+class RoutingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    when: dict
+    team: str
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    rules: tuple[Rule, ...]
+    fallback: str
+
+
+@dataclass(frozen=True)
+class Route:
+    team: str
+    rule: str
+    reason: str
+
+
+def parse_rules(data: object) -> RuleSet:
+    if not isinstance(data, dict):
+        raise RoutingError("routing rules must be a mapping with 'rules' and 'fallback'")
+    unknown = set(data) - {"rules", "fallback"}
+    if unknown:
+        raise RoutingError(f"routing: unknown field {sorted(unknown)[0]!r}")
+    fallback = data.get("fallback", "care")
+    rules = []
+    for i, item in enumerate(data.get("rules") or []):
+        if not isinstance(item, dict) or set(item) - {"name", "when", "team"}:
+            raise RoutingError(f"routing rules[{i}]: fields are name, when and team")
+        if not item.get("name") or not re.fullmatch(r"[a-z0-9_-]+", str(item.get("team", ""))):
+            raise RoutingError(f"routing rules[{i}]: needs a name and a team slug")
+        try:
+            conditions.validate(item.get("when"), f"routing rule {item['name']!r}",
+                                conditions.ALL_KEYS)
+        except conditions.ConditionError as e:
+            raise RoutingError(str(e)) from None
+        rules.append(Rule(item["name"], dict(item.get("when") or {}), item["team"]))
+    return RuleSet(tuple(rules), fallback)
+
+
+def default_rules() -> RuleSet:
+    return parse_rules(yaml.safe_load(DEFAULT_RULES_PATH.read_text()))
+
+
+def route(ruleset: RuleSet, facts: dict, account_owner_team: str = "") -> Route:
+    rule = next((r for r in ruleset.rules if conditions.matches(r.when, facts)), None)
+    if rule:
+        team, name = rule.team, rule.name
+        reason = f"route rule {rule.name} ({conditions.describe(rule.when)})"
+    else:
+        team, name = facts["owner"], "policy-owner"
+        reason = "route: no rule matched; the policy's owner team"
+    if team == ACCOUNT_OWNER:
+        if account_owner_team:
+            return Route(account_owner_team, name, reason + " → the account owner's team")
+        return Route(ruleset.fallback, name, reason + f" → no account owner, {ruleset.fallback}")
+    return Route(team, name, f"{reason} → {team}")

@@ -1,0 +1,61 @@
+import json
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, read_records
+from socialdesk.pipeline import contract, decide
+from socialdesk.routing.rules import default_rules
+from socialdesk.triage.engine import PostInput
+from socialdesk.triage.policy import PolicyError, default_policy, parse_policy
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = ("Triage posts from a file with no server or database: one JSON line per post, "
+            "in input order (docs/TRIAGE.md).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="posts in the import schema, or - for standard input")
+        parser.add_argument("--format", choices=FORMATS)
+        parser.add_argument("--policy", help="a response policy YAML (default: the built-in one)")
+        parser.add_argument("-o", "--output", help="write here instead of standard output")
+
+    def handle(self, *args, **options):
+        try:
+            policy = (parse_policy(Path(options["policy"]).read_text())
+                      if options["policy"] else default_policy())
+        except (OSError, PolicyError) as e:
+            raise CommandError(f"policy: {e}") from None
+        rules = default_rules()
+        name = options["file"]
+        if name != "-" and not Path(name).is_file():
+            raise CommandError(f"{name}: no such file")
+        stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+        out = open(options["output"], "w") if options["output"] else self.stdout._out  # noqa: SIM115
+        rejected = 0
+        with stream:
+            batch = []
+            for line, item in read_records(stream, options["format"] or guess_format(name),
+                                           settings.MAX_POST_CHARS):
+                if isinstance(item, RecordError):
+                    rejected += 1
+                    self.stderr.write(f"{name}:{line}: {item}")
+                    continue
+                batch.append(PostInput(item.channel, item.external_id, item.text,
+                                       item.visibility, item.author_followers, item.lang))
+                if len(batch) >= BATCH:
+                    self._write(out, decide(batch, policy, rules))
+                    batch = []
+            self._write(out, decide(batch, policy, rules))
+        if options["output"]:
+            out.close()
+        if rejected:
+            raise CommandError(f"{rejected:,} records were rejected", returncode=1)
+
+    def _write(self, out, decided) -> None:
+        for result, route in decided:
+            out.write(json.dumps(contract(result, route), ensure_ascii=False) + "\n")

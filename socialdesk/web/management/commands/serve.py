@@ -1,0 +1,21 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the web app and the API (waitress, a production WSGI server)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+
+    def handle(self, *args, **options):
+        from waitress import serve
+
+        from socialdesk.wsgi import application
+
+        self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ "
+                          f"(data in {settings.DATA_DIR}); Ctrl-C stops.")
+        serve(application, host=options["host"], port=options["port"],
+              threads=options["threads"], ident="socialdesk")

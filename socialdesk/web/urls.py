@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from socialdesk.web import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.inbox_view, name="inbox"),
+    path("cases/<int:case_id>/", views.case_view, name="case"),
+    path("cases/<int:case_id>/reply/", views.reply_view, name="reply"),
+    path("cases/<int:case_id>/assign-to-me/", views.assign_to_me_view, name="assign_to_me"),
+    path("cases/<int:case_id>/status/", views.status_view, name="status"),
+    path("reports/", views.report_view, name="report"),
+    path("login/", auth_views.LoginView.as_view(template_name="web/login.html",
+                                                redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+]
