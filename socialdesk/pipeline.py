@@ -49,7 +49,11 @@ def ingest(records: list[Record], source: str = "import") -> IngestResult:
     size = settings.PIPELINE_BATCH_SIZE
     for start in range(0, len(ids), size):
         batch = ids[start:start + size]
-        transaction.on_commit(lambda batch=batch: process_posts.delay(batch))
+        if settings.SCALE_OUT:
+            # Workers must see the stored rows: enqueue once they are committed.
+            transaction.on_commit(lambda batch=batch: process_posts.delay(batch))
+        else:
+            process_posts(batch)
     return result
 
 
@@ -59,7 +63,8 @@ def process_posts(post_ids: list[int]) -> int:
     with transaction.atomic():
         # Row locks keep two workers from processing one post twice (PostgreSQL);
         # SQLite serialises writers anyway.
-        loaded = (Post.objects.select_related("author__contact").filter(id__in=post_ids)
+        loaded = (Post.objects.select_related("author__contact").defer("raw")
+                  .filter(id__in=post_ids)
                   .select_for_update(of=("self",)))
         fresh = list(loaded.filter(processed_at__isnull=True))
         # Posts processed before whose parent has just arrived: they may now

@@ -78,8 +78,6 @@ def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
         triage = triages.get(post.id)
         if target is not None:
             case_of_post[post.id] = target
-            if isinstance(target, Case) and post.visibility == "private":
-                lookup["contact"][(post.author.contact_id, post.channel)] = target
             continue
         if triage is None:
             # An outbound post with no known parent: kept, and filed when its
@@ -103,8 +101,8 @@ def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
         new_cases.append(case)
         case_of_post[post.id] = case
         openers.add(post.id)
-        if post.visibility == "private":
-            lookup["contact"][(post.author.contact_id, post.channel)] = case
+        # A private message that follows will continue this case.
+        lookup["contact"][(post.author.contact_id, post.channel)] = case
 
     ids = insert_rows(Case, CASE_FIELDS, [
         tuple(getattr(case, name if name not in FK_FIELDS else name + "_id")

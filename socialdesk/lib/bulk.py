@@ -5,6 +5,9 @@ than the rest of the pipeline together at a thousand rows. This form works on
 PostgreSQL and SQLite ≥ 3.33 alike.
 """
 
+import json
+from datetime import UTC, datetime
+
 from django.db import connection, models
 
 CHUNK = 400
@@ -87,8 +90,27 @@ def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
 
 
 def _adapter(field: models.Field):
+    # Field.get_db_prep_save costs ~20 µs a JSON value; these do the same work
+    # for the two types the pipeline writes in bulk.
     if isinstance(field, models.JSONField):
-        return lambda value: field.get_db_prep_save(value, connection)
-    if isinstance(field, models.DateTimeField):
-        return connection.ops.adapt_datetimefield_value
-    return lambda value: value
+        return _json
+    if isinstance(field, models.DateTimeField) and connection.vendor == "sqlite":
+        return _sqlite_datetime
+    return _same
+
+
+def _same(value):
+    return value
+
+
+def _json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _sqlite_datetime(value: datetime | None) -> str | None:
+    # Django keeps SQLite datetimes as naive UTC text: "YYYY-MM-DD HH:MM:SS[.ffffff]".
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat(" ")

@@ -72,5 +72,4 @@ def sqlite_database(path: Path) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         },
-        "TEST": {"NAME": str(path.with_name(path.stem + "-test.sqlite3"))},
     }

@@ -21,11 +21,15 @@ def _words(*patterns: str) -> re.Pattern:
 
 RISK_CUES: dict[str, re.Pattern] = {
     "safety": _words(
-        r"burn(?:ed|t|s)?", r"scald(?:ed|ing|s)?", r"injur(?:y|ies|ed)", r"hospital",
+        # "burnt toast" is not an injury: burns count only with a person in them.
+        r"(?:got|get|was|been|i'?m) burn(?:ed|t)", r"burns? (?:on|to) (?:my|his|her|their)",
+        r"scald(?:ed|ing|s)?", r"injur(?:y|ies|ed)", r"hospital",
         r"a&e", r"emergency room", r"caught fire", r"on fire", r"fire hazard",
         r"explod(?:ed|es|ing)", r"exploded", r"electric shock", r"shocked me", r"sparks?",
         r"smok(?:e|ing) (?:came|coming|pouring)", r"melted", r"unsafe", r"dangerous",
-        r"(?:hurt|cut|burned|scalded) (?:my|his|her|their|our)", r"blisters?", r"choking",
+        r"(?:hurt|cut|burn(?:ed|t)|scalded) (?:me|him|her|them|(?:my|his|her|their|our) "
+        r"(?:hands?|arms?|fingers?|legs?|face|skin|wrists?|thumbs?|mouth|tongue|lips?|feet|foot|"
+        r"chest|eyes?|son|daughter|child|kids?|baby|partner|wife|husband))", r"blisters?", r"choking",
     ),
     "legal": _words(
         r"lawyers?", r"attorneys?", r"solicitors?", r"su(?:e|ing) (?:you|them)",

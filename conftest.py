@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: people, teams, and a way to feed the pipeline."""
+
+import json
+
+import pytest
+
+from socialdesk.accounts.actions import do_create_api_token, do_ensure_teams
+from socialdesk.accounts.models import User
+from socialdesk.ingestion.records import check_record
+from socialdesk.pipeline import ingest
+
+
+@pytest.fixture(autouse=True)
+def outbox(settings, tmp_path):
+    settings.OUTBOX_DIR = tmp_path / "outbox"
+    return settings.OUTBOX_DIR
+
+
+@pytest.fixture
+def teams(db):
+    return do_ensure_teams({"care", "pr", "legal", "community", "comms", "moderation"})
+
+
+def make_user(username, role=User.Role.AGENT, teams=()):
+    user = User.objects.create_user(username=username, password="a long test password 1",
+                                    role=role)
+    user.teams.set(teams)
+    return user
+
+
+@pytest.fixture
+def agent(teams):
+    return make_user("alice", teams=[teams["care"]])
+
+
+@pytest.fixture
+def teammate(teams):
+    return make_user("bob", teams=[teams["care"]])
+
+
+@pytest.fixture
+def outsider(teams):
+    """An agent of another team: must never see care's cases."""
+    return make_user("mallory", teams=[teams["comms"]])
+
+
+@pytest.fixture
+def supervisor(teams):
+    return make_user("sam", role=User.Role.SUPERVISOR, teams=[teams["care"]])
+
+
+@pytest.fixture
+def admin_user(teams):
+    user = make_user("ada", role=User.Role.ADMIN)
+    user.is_staff = user.is_superuser = True
+    user.save()
+    return user
+
+
+@pytest.fixture
+def api_token(agent):
+    return do_create_api_token(agent, "tests")[1]
+
+
+def post(external_id, text, channel="x", author="carol", at="2026-11-16T09:00:00+00:00",
+         **extra):
+    return {"channel": channel, "external_id": external_id, "author": author, "text": text,
+            "created_at": at, **extra}
+
+
+@pytest.fixture
+def feed(db):
+    """Run records (dicts in the import schema) through the whole pipeline."""
+
+    def run(*records):
+        return ingest([check_record(r, 40_000) for r in records])
+
+    return run
+
+
+def write_jsonl(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return path
