@@ -13,19 +13,22 @@ from django.utils import timezone
 from socialdesk.cases.filing import do_file_posts
 from socialdesk.ingestion.actions import IngestResult, do_store_posts
 from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.queries import post_rows
 from socialdesk.ingestion.records import Record
 from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
 from socialdesk.triage.actions import active_policy, do_store_triage, post_input
-from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
+from socialdesk.triage.engine import PostInput, TriageResult
 from socialdesk.triage.policy import Policy
+from socialdesk.triage.spread import triage_spread
 
 
 def decide(inputs: list[PostInput], policy: Policy,
            ruleset: RuleSet) -> list[tuple[TriageResult, Route]]:
     """Enrich, triage and route, with no database: shared by the desk and `socialdesk triage`."""
     decided = []
-    for post, result in zip(inputs, triage_batch(inputs, policy), strict=True):
+    results = triage_spread(inputs, policy, settings.TRIAGE_PROCESSES)
+    for post, result in zip(inputs, results, strict=True):
         chosen = route(ruleset, result.facts(post))
         result.reasons.append(chosen.reason)
         decided.append((result, chosen))
@@ -61,15 +64,11 @@ def ingest(records: list[Record], source: str = "import") -> IngestResult:
 def process_posts(post_ids: list[int]) -> int:
     """Triage, route and file the given posts; returns how many were new to it."""
     with transaction.atomic():
-        # Row locks keep two workers from processing one post twice (PostgreSQL);
-        # SQLite serialises writers anyway.
-        loaded = (Post.objects.select_related("author__contact").defer("raw")
-                  .filter(id__in=post_ids)
-                  .select_for_update(of=("self",)))
-        fresh = list(loaded.filter(processed_at__isnull=True))
+        rows = post_rows(post_ids, lock=True)
+        fresh = [p for p in rows if p.processed_at is None]
         # Posts processed before whose parent has just arrived: they may now
         # belong to the parent's case.
-        adopted = list(loaded.filter(processed_at__isnull=False, case__isnull=True))
+        adopted = [p for p in rows if p.processed_at is not None and p.case_id is None]
         if not fresh and not adopted:
             return 0
         inbound = [p for p in fresh if p.direction == Post.Direction.INBOUND]

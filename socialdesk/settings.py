@@ -1,5 +1,6 @@
 """All settings come from the environment; see docs/DEPLOY.md for the list."""
 
+import os
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -140,6 +141,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Posts are processed in batches of this size: the models and the database
 # are far faster per post in bulk.
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 1000)
+# Processes that share the triage of a large batch in the embedded mode (see
+# triage/spread.py); Celery workers are the parallelism of the scale-out mode.
+TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_count() or 1, 4))
 MAX_POST_CHARS = env_int("MAX_POST_CHARS", 40_000)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 

@@ -5,14 +5,17 @@ open case on the same channel; a parent that arrives after its replies joins
 their case. Anything else opens a new case, routed and assigned.
 """
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.utils import timezone
 
 from socialdesk.accounts.actions import do_ensure_teams
+from socialdesk.accounts.models import Team, User
 from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case
 from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.queries import PostRow
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.routing.actions import Assigner
 from socialdesk.routing.rules import Route
@@ -21,7 +24,43 @@ from socialdesk.triage.engine import TriageResult
 CASE_FIELDS = ["status", "priority", "decision", "category", "reply_mode", "channel", "contact",
                "team", "assignee", "subject", "routing_rule", "opened_at", "last_inbound_at",
                "first_response_due", "created_at", "updated_at"]
-FK_FIELDS = {"contact", "team", "assignee"}
+
+
+@dataclass(slots=True)
+class NewCase:
+    """A case being opened by this batch: a plain row until it is inserted.
+
+    Thousands of cases a second make Django model instances a real cost.
+    """
+
+    status: str
+    priority: str
+    decision: str
+    category: str
+    reply_mode: str
+    channel: str
+    contact_id: int
+    team: Team
+    subject: str
+    routing_rule: str
+    opened_at: datetime
+    last_inbound_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    first_response_due: datetime | None
+    assignee: User | None = None
+    assignee_id: int | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    pk: int | None = None
+
+    def row(self) -> tuple:
+        return (self.status, self.priority, self.decision, self.category, self.reply_mode,
+                self.channel, self.contact_id, self.team.pk, self.assignee_id, self.subject,
+                self.routing_rule, self.opened_at, self.last_inbound_at,
+                self.first_response_due, self.created_at, self.updated_at)
+
+
 DECISION_RANK = {"escalate": 0, "respond": 1, "monitor": 2, "let_stand": 3, "hide": 4}
 
 
@@ -30,7 +69,7 @@ def _status_for(decision: str) -> str:
     return Case.Status.CLOSED if decision == "hide" else Case.Status.NEW
 
 
-def _case_lookup(posts: list[Post]) -> dict[str, dict]:
+def _case_lookup(posts: list[PostRow]) -> dict[str, dict]:
     parent_ids = {p.parent_id for p in posts if p.parent_id}
     by_parent = dict(Post.objects.filter(id__in=parent_ids, case__isnull=False)
                      .values_list("id", "case_id"))
@@ -39,7 +78,7 @@ def _case_lookup(posts: list[Post]) -> dict[str, dict]:
     for parent_id, case_id in (Post.objects.filter(parent_id__in=ids, case__isnull=False)
                                .order_by("created_at").values_list("parent_id", "case_id")):
         by_child.setdefault(parent_id, case_id)
-    contacts = {p.author.contact_id for p in posts if p.visibility == Post.Visibility.PRIVATE}
+    contacts = {p.contact_id for p in posts if p.visibility == Post.Visibility.PRIVATE}
     by_contact = {}
     for contact_id, channel, case_id in (
         Case.objects.filter(contact_id__in=contacts, status__in=Case.OPEN_STATUSES)
@@ -49,20 +88,20 @@ def _case_lookup(posts: list[Post]) -> dict[str, dict]:
     return {"parent": by_parent, "child": by_child, "contact": by_contact}
 
 
-def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
+def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
                   routes: dict[int, Route]) -> None:
     """Put every post of the batch (sorted by created_at) in a case."""
     lookup = _case_lookup(posts)
     teams = do_ensure_teams({r.team for r in routes.values()})
     assigner = Assigner()
-    cases: dict[int, Case] = {}
-    new_cases: list[Case] = []
-    events: list[Event] = []
-    case_of_post: dict[int, Case | int] = {}
+    cases: dict[int, Case | NewCase] = {}
+    new_cases: list[NewCase] = []
+    events: list[tuple[Case | NewCase, str, dict]] = []  # written in one statement at the end
+    case_of_post: dict[int, NewCase | int] = {}
     openers: set[int] = set()
     now = timezone.now()
 
-    def existing_case_id(post: Post) -> int | None:
+    def existing_case_id(post: PostRow) -> int | None:
         if post.parent_id:
             parent = case_of_post.get(post.parent_id) or lookup["parent"].get(post.parent_id)
             if parent:
@@ -70,7 +109,7 @@ def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
         if post.id in lookup["child"]:
             return lookup["child"][post.id]
         if post.visibility == Post.Visibility.PRIVATE and post.direction == "inbound":
-            return lookup["contact"].get((post.author.contact_id, post.channel))
+            return lookup["contact"].get((post.contact_id, post.channel))
         return None
 
     for post in posts:
@@ -86,37 +125,33 @@ def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
         route = routes[post.id]
         team = teams[route.team]
         decision = triage.outcome.decision
-        case = Case(
+        due = triage.outcome.first_response_minutes
+        case = NewCase(
             status=_status_for(decision), priority=triage.outcome.priority, decision=decision,
             category=triage.category, reply_mode=triage.outcome.reply_mode,
-            channel=post.channel, contact_id=post.author.contact_id, team=team,
+            channel=post.channel, contact_id=post.contact_id, team=team,
             subject=post.text[:200], routing_rule=route.rule, opened_at=post.created_at,
             last_inbound_at=post.created_at, created_at=now, updated_at=now,
-            first_response_due=(post.created_at + timedelta(
-                minutes=triage.outcome.first_response_minutes))
-            if triage.outcome.first_response_minutes else None,
+            first_response_due=post.created_at + timedelta(minutes=due) if due else None,
         )
         if decision in ("respond", "escalate"):
             case.assignee = assigner.pick(team)
+            case.assignee_id = case.assignee.pk if case.assignee else None
         new_cases.append(case)
         case_of_post[post.id] = case
         openers.add(post.id)
         # A private message that follows will continue this case.
-        lookup["contact"][(post.author.contact_id, post.channel)] = case
+        lookup["contact"][(post.contact_id, post.channel)] = case
 
-    ids = insert_rows(Case, CASE_FIELDS, [
-        tuple(getattr(case, name if name not in FK_FIELDS else name + "_id")
-              for name in CASE_FIELDS)
-        for case in new_cases
-    ])
+    ids = insert_rows(Case, CASE_FIELDS, [case.row() for case in new_cases])
     for pk, case in zip(ids, new_cases, strict=True):
         case.pk = pk
         cases[pk] = case
-        events.append(Event(at=now, verb="case.opened", case=case, data={
+        events.append((case, "case.opened", {
             "team": case.team.slug, "rule": case.routing_rule, "priority": case.priority,
             "decision": case.decision}))
         if case.assignee_id:
-            events.append(Event(at=now, verb="case.assigned", case=case, data={
+            events.append((case, "case.assigned", {
                 "assignee": case.assignee.username, "by": "pipeline",
                 "why": f"least loaded online member of {case.team.slug}"}))
 
@@ -127,21 +162,19 @@ def do_file_posts(posts: list[Post], triages: dict[int, TriageResult],
 
     for post in posts:
         target = case_of_post.get(post.id)
-        post.case_id = target.pk if isinstance(target, Case) else target
-    bulk_update_fields(posts, ["case"])
+        post.case_id = target if isinstance(target, int) or target is None else target.pk
+    bulk_update_fields(posts, ["case"], model=Post)
     insert_rows(Event, ["at", "verb", "case", "data"],
-                [(e.at, e.verb, e.case.pk, e.data) for e in events], returning=False)
+                [(now, verb, case.pk, data) for case, verb, data in events], returning=False)
 
 
 def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now) -> None:
     changed = {}
     for post in posts:
         target = case_of_post.get(post.id)
-        if target is None or isinstance(target, Case) and target.pk is None:
+        if target is None or post.id in openers:
             continue
-        case = cases[target.pk if isinstance(target, Case) else target]
-        if isinstance(target, Case) and case.opened_at == post.created_at:
-            continue  # the post that opened the case
+        case = cases[target if isinstance(target, int) else target.pk]
         if post.direction == Post.Direction.OUTBOUND:
             if not post.is_automated and post.created_at >= case.opened_at and (
                 case.first_response_at is None or post.created_at < case.first_response_at
@@ -160,8 +193,8 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
                 case.decision = triage.outcome.decision
         if case.status in (Case.Status.RESOLVED, Case.Status.CLOSED) and triage and \
                 triage.outcome.decision in ("respond", "escalate"):
-            events.append(Event(at=now, verb="case.reopened", case=case,
-                                data={"from": case.status, "post": post.external_id}))
+            events.append((case, "case.reopened",
+                           {"from": case.status, "post": post.external_id}))
             case.status = Case.Status.OPEN
             case.resolved_at = None
         elif case.status == Case.Status.PENDING:
@@ -170,4 +203,4 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
     if changed:
         bulk_update_fields(list(changed.values()),
                            ["opened_at", "last_inbound_at", "priority", "decision", "status",
-                            "resolved_at", "first_response_at"])
+                            "resolved_at", "first_response_at"], model=Case)

@@ -54,10 +54,11 @@ def _record_sent(reply: Reply, external_id: str, url: str) -> None:
     case = Case.objects.select_for_update().get(pk=reply.case_id)
     account = ChannelAccount.objects.filter(channel=case.channel).first()
     handle = account.handle if account else "brand"
-    author = do_resolve_identities({(case.channel, handle): (account.name if account else "", None)})
+    authors = do_resolve_identities(
+        {(case.channel, handle): (account.name if account else "", None)})
     post = Post.objects.create(
         channel=case.channel, external_id=external_id, direction=Post.Direction.OUTBOUND,
-        visibility=reply.visibility, author=author[(case.channel, handle)], text=reply.text,
+        visibility=reply.visibility, author_id=authors[(case.channel, handle)], text=reply.text,
         created_at=now, in_reply_to=reply.in_reply_to.external_id, parent=reply.in_reply_to,
         url=url, source="desk", case=case, sent_by=reply.author, processed_at=now,
     )

@@ -55,42 +55,61 @@ def do_store_posts(records: list[Record], source: str = "import") -> IngestResul
     identities = do_resolve_identities(
         {(r.channel, r.author): (r.author_name, r.author_followers) for r in new}
     )
+    parents = _known_parents(new)
     now = timezone.now()
     fields = ["channel", "external_id", "direction", "visibility", "author", "text", "created_at",
-              "in_reply_to", "url", "lang", "followers", "source", "is_automated", "raw",
+              "in_reply_to", "parent", "url", "lang", "followers", "source", "is_automated", "raw",
               "ingested_at"]
     rows = [
-        (r.channel, r.external_id, r.direction, r.visibility,
-         identities[(r.channel, r.author)].pk, r.text, r.created_at, r.in_reply_to, r.url, r.lang,
-         r.author_followers, source, False, r.extra, now)
+        (r.channel, r.external_id, r.direction, r.visibility, identities[(r.channel, r.author)],
+         r.text, r.created_at, r.in_reply_to, parents.get((r.channel, r.in_reply_to)), r.url,
+         r.lang, r.author_followers, source, False, r.extra, now)
         for r in new
     ]
-    ids = insert_rows(Post, fields, rows)
-    posts = [Post(id=pk, channel=r.channel, external_id=r.external_id,
-                  in_reply_to=r.in_reply_to) for pk, r in zip(ids, new, strict=True)]
-    result.created = [p.id for p in posts]
-    _link_parents(posts, result)
+    result.created = insert_rows(Post, fields, rows)
+    _thread_within_batch(new, result.created, parents)
+    result.adopted = _adopt_orphans(new, set(result.created))
     return result
 
 
-def _link_parents(posts: list[Post], result: IngestResult) -> None:
-    by_channel: dict[str, list[Post]] = defaultdict(list)
-    for post in posts:
-        by_channel[post.channel].append(post)
-    new_ids = set(result.created)
-    for channel, items in by_channel.items():
-        wanted = sorted({p.in_reply_to for p in items if p.in_reply_to})
-        parents = _existing_ids(channel, wanted) if wanted else {}
-        linked = []
-        for post in items:
-            parent_id = parents.get(post.in_reply_to)
-            if parent_id and parent_id != post.id:
-                post.parent_id = parent_id
-                linked.append(post)
-        if linked:
-            bulk_update_fields(linked, ["parent"])
-        # Replies stored before their parent: thread them now.
-        external_ids = [p.external_id for p in items]
+def _known_parents(records: list[Record]) -> dict[tuple[str, str], int]:
+    """Ids of the stored posts these records reply to."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        if r.in_reply_to:
+            wanted[r.channel].add(r.in_reply_to)
+    parents = {}
+    for channel, external_ids in wanted.items():
+        for external_id, pk in _existing_ids(channel, sorted(external_ids)).items():
+            parents[(channel, external_id)] = pk
+    return parents
+
+
+def _thread_within_batch(records: list[Record], ids: list[int], parents: dict) -> None:
+    """Link replies whose parent came in the same batch, in whatever order."""
+    by_key = {(r.channel, r.external_id): pk for r, pk in zip(records, ids, strict=True)}
+    linked = [
+        PostParent(pk, by_key[(r.channel, r.in_reply_to)])
+        for r, pk in zip(records, ids, strict=True)
+        if r.in_reply_to and (r.channel, r.in_reply_to) not in parents
+        and (r.channel, r.in_reply_to) in by_key and by_key[(r.channel, r.in_reply_to)] != pk
+    ]
+    bulk_update_fields(linked, ["parent"], model=Post)
+
+
+@dataclass(slots=True)
+class PostParent:
+    pk: int
+    parent_id: int
+
+
+def _adopt_orphans(records: list[Record], new_ids: set[int]) -> list[int]:
+    """Replies stored earlier than their parent: thread them now. Returns their ids."""
+    adopted = []
+    by_channel: dict[str, list[str]] = defaultdict(list)
+    for r in records:
+        by_channel[r.channel].append(r.external_id)
+    for channel, external_ids in by_channel.items():
         for start in range(0, len(external_ids), 900):
             chunk = external_ids[start:start + 900]
             orphans = Post.objects.filter(channel=channel, parent__isnull=True,
@@ -101,4 +120,5 @@ def _link_parents(posts: list[Post], result: IngestResult) -> None:
                 Post.objects.filter(id__in=orphan_ids).update(
                     parent=Subquery(parent.values("id")[:1])
                 )
-                result.adopted.extend(orphan_ids)
+                adopted.extend(orphan_ids)
+    return adopted

@@ -18,6 +18,8 @@ OPTIONAL = ("in_reply_to", "url", "visibility", "author_name", "author_followers
             "direction")
 FORMATS = ("jsonl", "csv", "twcs")
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# Undecodable bytes read with errors="surrogateescape" become lone surrogates.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class RecordError(ValueError):
@@ -52,7 +54,7 @@ def _string(data: dict, key: str, max_len: int, required: bool = False) -> str:
     value = str(value)
     if len(value) > max_len:
         raise RecordError(f"{key!r} is {len(value):,} characters; the limit is {max_len:,}")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
+    if _SURROGATE.search(value):
         raise RecordError(f"{key!r} is not valid UTF-8")
     return value
 

@@ -13,10 +13,12 @@ from django.db import connection, models
 CHUNK = 400
 
 
-def bulk_update_fields(objs: list[models.Model], fields: list[str]) -> None:
+def bulk_update_fields(objs: list, fields: list[str], model: type[models.Model] | None = None):
+    """Write the named fields of objects (model instances, or rows with `pk` and the
+    fields' attribute names when `model` is given)."""
     if not objs:
         return
-    model = type(objs[0])
+    model = model or type(objs[0])
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
     pk_column = connection.ops.quote_name(meta.pk.column)

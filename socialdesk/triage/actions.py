@@ -4,7 +4,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.queries import PostRow
 from socialdesk.lib.bulk import insert_rows
 from socialdesk.triage.engine import PostInput, TriageResult
 from socialdesk.triage.models import ResponsePolicy, Triage
@@ -34,15 +34,14 @@ def do_install_policy(source: str, actor=None) -> ResponsePolicy:
                                          is_active=True, created_by=actor)
 
 
-def post_input(post: Post) -> PostInput:
+def post_input(post: PostRow) -> PostInput:
     return PostInput(
         channel=post.channel, external_id=post.external_id, text=post.text,
-        visibility=post.visibility, followers=post.followers, lang=post.lang,
-        tier=post.author.contact.tier,
+        visibility=post.visibility, followers=post.followers, lang=post.lang, tier=post.tier,
     )
 
 
-def do_store_triage(posts: list[Post], results: list[TriageResult]) -> None:
+def do_store_triage(posts: list[PostRow], results: list[TriageResult]) -> None:
     """One Triage row per inbound post."""
     now = timezone.now()
     insert_rows(Triage, TRIAGE_FIELDS, [
