@@ -34,11 +34,11 @@ def main() -> None:
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+    from synthetic import jsonl_bytes, posts
 
     from socialdesk.ingestion.actions import do_store_posts
     from socialdesk.ingestion.importer import import_records
     from socialdesk.ingestion.records import read_jsonl
-    from synthetic import jsonl_bytes, posts
 
     def fresh_database():
         if connection.vendor == "sqlite" and not os.environ.get("DATABASE_URL"):

@@ -15,6 +15,7 @@ from socialdesk.ingestion.actions import IngestResult, do_store_posts
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import post_rows
 from socialdesk.ingestion.records import Record
+from socialdesk.lib.bulk import bulk_update_fields
 from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
 from socialdesk.triage.actions import active_policy, do_store_triage, post_input
@@ -78,5 +79,8 @@ def process_posts(post_ids: list[int]) -> int:
         routes = {p.id: chosen for p, (_, chosen) in zip(inbound, decided, strict=True)}
         ordered = sorted(fresh + adopted, key=lambda p: (p.created_at, p.id))
         do_file_posts(ordered, triages, routes)
-        Post.objects.filter(id__in=[p.id for p in fresh]).update(processed_at=timezone.now())
+        now = timezone.now()
+        for post in fresh:
+            post.processed_at = now
+        bulk_update_fields(ordered, ["case", "processed_at"], model=Post)
     return len(fresh)

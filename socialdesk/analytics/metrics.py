@@ -88,7 +88,8 @@ def agent_replies():
 def channel_report(start: date | None = None, end: date | None = None) -> list[ChannelRow]:
     """Volume, response rate and first response time per channel, by arrival date."""
     rows: dict[str, ChannelRow] = {}
-    inbound = Post.objects.filter(_in_range("created_at", start, end), direction=Post.Direction.INBOUND)
+    inbound = Post.objects.filter(_in_range("created_at", start, end),
+                                  direction=Post.Direction.INBOUND)
     for item in inbound.values("channel").annotate(n=Count("id")):
         rows.setdefault(item["channel"], ChannelRow(item["channel"])).volume = item["n"]
 

@@ -90,7 +90,11 @@ def _case_lookup(posts: list[PostRow]) -> dict[str, dict]:
 
 def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
                   routes: dict[int, Route]) -> None:
-    """Put every post of the batch (sorted by created_at) in a case."""
+    """Put every post of the batch (sorted by created_at) in a case.
+
+    Sets `case_id` on the rows; the caller writes it with the rest of the
+    post's processing state, in one statement.
+    """
     lookup = _case_lookup(posts)
     teams = do_ensure_teams({r.team for r in routes.values()})
     assigner = Assigner()
@@ -163,7 +167,6 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
     for post in posts:
         target = case_of_post.get(post.id)
         post.case_id = target if isinstance(target, int) or target is None else target.pk
-    bulk_update_fields(posts, ["case"], model=Post)
     insert_rows(Event, ["at", "verb", "case", "data"],
                 [(now, verb, case.pk, data) for case, verb, data in events], returning=False)
 

@@ -49,4 +49,5 @@ def inbox(user: User, view: str, team: str = "", channel: str = "") -> QuerySet[
 
 
 def thread(case: Case) -> list[Post]:
-    return list(case.posts.select_related("author", "triage", "sent_by").order_by("created_at", "id"))
+    posts = case.posts.select_related("author", "triage", "sent_by")
+    return list(posts.order_by("created_at", "id"))

@@ -183,7 +183,8 @@ def read_twcs(stream: io.BufferedIOBase, max_chars: int) -> Iterator[Parsed]:
             try:
                 created = datetime.strptime(row["created_at"].strip(), _TWCS_TIME)
             except ValueError:
-                raise RecordError(f"'created_at' {row['created_at']!r} is not a twcs date") from None
+                raise RecordError(
+                    f"'created_at' {row['created_at']!r} is not a twcs date") from None
             inbound = (row.get("inbound") or "").strip()
             if inbound not in ("True", "False"):
                 raise RecordError(f"'inbound' must be True or False, not {inbound!r}")

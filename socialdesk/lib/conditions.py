@@ -30,7 +30,7 @@ def validate(when: object, where: str, allowed: set[str]) -> None:
                 f"{where}: unknown condition {key!r} (known: {', '.join(sorted(allowed))})"
             )
         if key in LIST_KEYS or key == "cues":
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+            if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
                 raise ConditionError(f"{where}: {key!r} must be a non-empty list of strings")
         elif key in ("severity_at_least", "followers_at_least"):
             if not isinstance(value, int) or isinstance(value, bool):
@@ -39,7 +39,8 @@ def validate(when: object, where: str, allowed: set[str]) -> None:
             try:
                 re.compile(value)
             except (re.error, TypeError) as e:
-                raise ConditionError(f"{where}: 'text_matches' is not a valid pattern: {e}") from None
+                raise ConditionError(
+                    f"{where}: 'text_matches' is not a valid pattern: {e}") from None
 
 
 ALL_KEYS = set(LIST_KEYS) | {"cues", "severity_at_least", "followers_at_least", "text_matches"}

@@ -29,7 +29,8 @@ RISK_CUES: dict[str, re.Pattern] = {
         r"smok(?:e|ing) (?:came|coming|pouring)", r"melted", r"unsafe", r"dangerous",
         r"(?:hurt|cut|burn(?:ed|t)|scalded) (?:me|him|her|them|(?:my|his|her|their|our) "
         r"(?:hands?|arms?|fingers?|legs?|face|skin|wrists?|thumbs?|mouth|tongue|lips?|feet|foot|"
-        r"chest|eyes?|son|daughter|child|kids?|baby|partner|wife|husband))", r"blisters?", r"choking",
+        r"chest|eyes?|son|daughter|child|kids?|baby|partner|wife|husband))",
+        r"blisters?", r"choking",
     ),
     "legal": _words(
         r"lawyers?", r"attorneys?", r"solicitors?", r"su(?:e|ing) (?:you|them)",
@@ -41,7 +42,8 @@ RISK_CUES: dict[str, re.Pattern] = {
     ),
     "press": _words(
         r"journalists?", r"reporters?", r"(?:going|went|talk(?:ing)?|speak(?:ing)?) to the press",
-        r"news ?desk", r"writing (?:a|an) (?:story|piece|article)", r"contacted the (?:press|media)",
+        r"news ?desk", r"writing (?:a|an) (?:story|piece|article)",
+        r"contacted the (?:press|media)",
     ),
     "churn": _words(
         r"cancel(?:l?ing|l?ed)? (?:my|the|our) (?:subscription|account|order|plan|membership)",
@@ -50,7 +52,9 @@ RISK_CUES: dict[str, re.Pattern] = {
         r"last time i (?:buy|order)", r"taking my (?:money|business) elsewhere",
     ),
     "outage": _words(
-        r"outage", r"(?:app|site|website|service|server|login)s? (?:is |are )?(?:down|not loading|crash(?:ing|es|ed)|won'?t load|not working)",
+        r"outage",
+        r"(?:app|site|website|service|server|login)s? (?:is |are )?"
+        r"(?:down|not loading|crash(?:ing|es|ed)|won'?t load|not working)",
         r"down for everyone", r"can'?t (?:log ?in|sign ?in|connect)", r"error 50\d",
     ),
 }
@@ -59,7 +63,12 @@ RISK_CUES: dict[str, re.Pattern] = {
 # offline, and the post may need hiding.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+\w")
 _PHONE = re.compile(r"(?<![\w])\+?\d(?:[ ().-]?\d){8,13}(?![\w])")
-_ORDER = re.compile(r"(?<![\w])(?:order|ord|booking|account|acct)\s*(?:no\.?|number|#)?\s*[:#]?\s*[A-Z]{0,4}-?\d{5,}(?![\w])|(?<![\w])[A-Z]{2,4}-\d{5,}(?![\w])", re.IGNORECASE)
+_ORDER = re.compile(
+    r"(?<![\w])(?:order|ord|booking|account|acct)\s*(?:no\.?|number|#)?\s*[:#]?\s*"
+    r"[A-Z]{0,4}-?\d{5,}(?![\w])"
+    r"|(?<![\w])[A-Z]{2,4}-\d{5,}(?![\w])",
+    re.IGNORECASE,
+)
 _CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
 
 
@@ -145,7 +154,8 @@ CATEGORY_WORDS: dict[str, re.Pattern] = {
         r"how about (?:adding|a|an)", r"idea:",
     ),
     "question": _words(
-        r"how (?:do|does|can|long|much|to)", r"what (?:is|are|does|time)", r"when (?:is|will|does|do)",
+        r"how (?:do|does|can|long|much|to)", r"what (?:is|are|does|time)",
+        r"when (?:is|will|does|do)",
         r"where (?:is|can|do)", r"does (?:it|the|this|anyone)", r"do you", r"can (?:i|you|we)",
         r"is (?:it|there|this)", r"are (?:there|you)", r"anyone know", r"any idea",
         r"wondering", r"help me", r"quick question",

@@ -108,7 +108,7 @@ def triage_one(post: PostInput, policy: Policy) -> TriageResult:
     result.reasons = [
         f"sentiment {sentiment} (VADER compound {score:+.2f})",
         category_reason,
-        *(f"cue {name}: " + ", ".join(repr(e) for e in evidence) for name, evidence in cues.items()),
+        *(f"cue {name}: " + ", ".join(repr(e) for e in found) for name, found in cues.items()),
         severity_reason,
         *decision_reasons,
     ]

@@ -3,8 +3,13 @@ import yaml
 
 from socialdesk.triage.actions import active_policy, do_install_policy
 from socialdesk.triage.models import ResponsePolicy
-from socialdesk.triage.policy import (DEFAULT_POLICY_PATH, PolicyError, decide, default_policy,
-                                      parse_policy)
+from socialdesk.triage.policy import (
+    DEFAULT_POLICY_PATH,
+    PolicyError,
+    decide,
+    default_policy,
+    parse_policy,
+)
 
 DEFAULT = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
 
