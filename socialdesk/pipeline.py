@@ -5,6 +5,9 @@ workers in the scale-out mode, in-process (eager) in the embedded mode, the
 same code either way. It is idempotent: posts already processed are skipped.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from celery import shared_task
 from django.conf import settings
 from django.db import transaction
@@ -19,9 +22,9 @@ from socialdesk.lib.bulk import bulk_update_fields
 from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
 from socialdesk.triage.actions import active_policy, do_store_triage, post_input
-from socialdesk.triage.engine import PostInput, TriageResult
+from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy
-from socialdesk.triage.spread import triage_spread
+from socialdesk.triage.spread import triage_in_background, triage_spread
 
 
 def decide(inputs: list[PostInput], policy: Policy,
@@ -48,35 +51,97 @@ def contract(result: TriageResult, chosen: Route) -> dict:
 
 def ingest(records: list[Record], source: str = "import") -> IngestResult:
     """Store a batch, then process what was new (after commit, on a worker if any)."""
-    result = do_store_posts(records, source=source)
-    ids = result.created + result.adopted
-    size = settings.PIPELINE_BATCH_SIZE
-    for start in range(0, len(ids), size):
-        batch = ids[start:start + size]
-        if settings.SCALE_OUT:
-            # Workers must see the stored rows: enqueue once they are committed.
-            transaction.on_commit(lambda batch=batch: process_posts.delay(batch))
-        else:
-            process_posts(batch)
+    ingestor = Ingestor(source)
+    result = ingestor.add(records)
+    ingestor.close()
     return result
 
 
-@shared_task(name="pipeline.process_posts", acks_late=True)
-def process_posts(post_ids: list[int]) -> int:
-    """Triage, route and file the given posts; returns how many were new to it."""
+class Ingestor:
+    """Store and process batch after batch.
+
+    Scale-out: each stored batch is queued for the workers once committed.
+    Embedded: batches are processed here, and with helper processes
+    (TRIAGE_PROCESSES > 1) the next batch is triaged in the background while
+    this process writes the previous one, so both cores stay busy.
+    """
+
+    def __init__(self, source: str = "import"):
+        self.source = source
+        self.pending: Pending | None = None
+        self.overlap = not settings.SCALE_OUT and settings.TRIAGE_PROCESSES > 1
+
+    def add(self, records: list[Record]) -> IngestResult:
+        result = do_store_posts(records, source=self.source)
+        ids = result.created + result.adopted
+        size = settings.PIPELINE_BATCH_SIZE
+        for start in range(0, len(ids), size):
+            batch = ids[start:start + size]
+            if settings.SCALE_OUT:
+                # Workers must see the stored rows: enqueue once they are committed.
+                transaction.on_commit(lambda batch=batch: process_posts.delay(batch))
+            elif self.overlap:
+                started = start_processing(batch, background=True)
+                self.close()
+                self.pending = started
+            else:
+                process_posts(batch)
+        return result
+
+    def close(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            finish_processing(pending)
+
+
+@dataclass
+class Pending:
+    """A batch whose triage has started and whose results are not yet written."""
+
+    post_ids: list[int]
+    inputs: dict[int, PostInput]
+    results: Callable[[], list[TriageResult]]
+    policy: Policy
+
+
+def start_processing(post_ids: list[int], background: bool = False) -> Pending:
+    rows = post_rows(post_ids)
+    inbound = [p for p in rows
+               if p.processed_at is None and p.direction == Post.Direction.INBOUND]
+    inputs = {p.id: post_input(p) for p in inbound}
+    policy = active_policy()
+    if background:
+        results = triage_in_background(list(inputs.values()), policy, settings.TRIAGE_PROCESSES)
+    else:
+        done = triage_spread(list(inputs.values()), policy, settings.TRIAGE_PROCESSES)
+        results = lambda: done  # noqa: E731
+    return Pending(post_ids, inputs, results, policy)
+
+
+def finish_processing(pending: Pending) -> int:
+    """Route, store triage and file the batch; returns how many posts were new to it."""
     with transaction.atomic():
-        rows = post_rows(post_ids, lock=True)
+        rows = post_rows(pending.post_ids, lock=True)
         fresh = [p for p in rows if p.processed_at is None]
         # Posts processed before whose parent has just arrived: they may now
         # belong to the parent's case.
         adopted = [p for p in rows if p.processed_at is not None and p.case_id is None]
         if not fresh and not adopted:
             return 0
+        triaged = dict(zip(pending.inputs, pending.results(), strict=True))
         inbound = [p for p in fresh if p.direction == Post.Direction.INBOUND]
-        decided = decide([post_input(p) for p in inbound], active_policy(), active_rules())
-        do_store_triage(inbound, [result for result, _ in decided])
-        triages = {p.id: result for p, (result, _) in zip(inbound, decided, strict=True)}
-        routes = {p.id: chosen for p, (_, chosen) in zip(inbound, decided, strict=True)}
+        late = [p for p in inbound if p.id not in triaged]
+        if late:  # stored after the batch started: triage them now
+            for p, result in zip(late, triage_batch([post_input(p) for p in late],
+                                                    pending.policy), strict=True):
+                pending.inputs[p.id], triaged[p.id] = post_input(p), result
+        ruleset = active_rules()
+        triages, routes = {}, {}
+        for p in inbound:
+            triages[p.id] = triaged[p.id]
+            routes[p.id] = route(ruleset, triages[p.id].facts(pending.inputs[p.id]))
+            triages[p.id].reasons.append(routes[p.id].reason)
+        do_store_triage(inbound, [triages[p.id] for p in inbound])
         ordered = sorted(fresh + adopted, key=lambda p: (p.created_at, p.id))
         do_file_posts(ordered, triages, routes)
         now = timezone.now()
@@ -84,3 +149,9 @@ def process_posts(post_ids: list[int]) -> int:
             post.processed_at = now
         bulk_update_fields(ordered, ["case", "processed_at"], model=Post)
     return len(fresh)
+
+
+@shared_task(name="pipeline.process_posts", acks_late=True)
+def process_posts(post_ids: list[int]) -> int:
+    """Triage, route and file the given posts; returns how many were new to it."""
+    return finish_processing(start_processing(post_ids))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 
 from socialdesk.ingestion.records import Parsed, Record, RecordError
-from socialdesk.pipeline import ingest
+from socialdesk.pipeline import Ingestor
 
 
 @dataclass
@@ -23,25 +23,30 @@ def import_records(parsed: Iterable[Parsed], source: str = "import",
                    progress: Callable[[ImportReport], None] | None = None) -> ImportReport:
     report = ImportReport()
     batch: list[Record] = []
+    ingestor = Ingestor(source)
 
     def flush():
-        result = ingest(batch, source=source)
+        result = ingestor.add(batch)
         report.created += len(result.created)
         report.duplicates += result.duplicates
         batch.clear()
         if progress:
             progress(report)
 
-    for line, item in parsed:
-        report.read += 1
-        if isinstance(item, RecordError):
-            report.rejected.append((line, str(item)))
-            continue
-        batch.append(item)
-        if len(batch) >= settings.PIPELINE_BATCH_SIZE:
+    try:
+        for line, item in parsed:
+            report.read += 1
+            if isinstance(item, RecordError):
+                report.rejected.append((line, str(item)))
+                continue
+            batch.append(item)
+            if len(batch) >= settings.PIPELINE_BATCH_SIZE:
+                flush()
+        if batch:
             flush()
-    if batch:
-        flush()
+    finally:
+        # Whatever stopped the import, the batches already stored are processed.
+        ingestor.close()
     return report
 
 

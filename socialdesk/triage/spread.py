@@ -8,6 +8,7 @@ mode the Celery workers are the parallelism and this stays at one process.
 
 import math
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
 from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
@@ -41,3 +42,19 @@ def triage_spread(posts: list[PostInput], policy: Policy, processes: int) -> lis
     for future in futures:
         results.extend(future.result())
     return results
+
+
+def triage_in_background(posts: list[PostInput], policy: Policy,
+                         processes: int) -> Callable[[], list[TriageResult]]:
+    """Start triaging in the helper processes; the returned function waits for the results.
+
+    Used to triage the next batch while this process writes the previous one.
+    """
+    if processes < 2 or len(posts) < MIN_PER_PROCESS:
+        return lambda: triage_batch(posts, policy)
+    helpers = processes - 1
+    size = math.ceil(len(posts) / helpers)
+    pool = _helpers(helpers)
+    futures = [pool.submit(triage_batch, posts[start:start + size], policy)
+               for start in range(0, len(posts), size)]
+    return lambda: [result for future in futures for result in future.result()]
