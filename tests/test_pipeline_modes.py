@@ -37,7 +37,7 @@ def test_batched_and_background_triage_match_the_offline_decisions(
                      default_policy(), default_rules())
     stored = {t.post.external_id: t for t in Triage.objects.select_related("post")}
     assert len(stored) == len(inbound)
-    for record, (result, chosen) in zip(inbound, offline, strict=True):
+    for record, (result, _) in zip(inbound, offline, strict=True):
         row = stored[record.external_id]
         assert (row.category, row.decision, row.priority, row.severity) == \
             (result.category, result.outcome.decision, result.outcome.priority, result.severity)
