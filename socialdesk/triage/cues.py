@@ -27,7 +27,9 @@ RISK_CUES: dict[str, re.Pattern] = {
         r"a&e", r"emergency room", r"caught fire", r"on fire", r"fire hazard",
         r"explod(?:ed|es|ing)", r"exploded", r"electric shock", r"shocked me", r"sparks?",
         r"smok(?:e|ing) (?:came|coming|pouring)", r"melted", r"unsafe", r"dangerous",
-        r"(?:hurt|cut|burn(?:ed|t)|scalded) (?:me|him|her|them|(?:my|his|her|their|our) "
+        # "cut me off" is a phone line, not an injury: cuts need a body part.
+        r"(?:hurt|burn(?:ed|t)|scalded) (?:me|him|her|them)",
+        r"(?:hurt|cut|burn(?:ed|t)|scalded) (?:(?:my|his|her|their|our) "
         r"(?:hands?|arms?|fingers?|legs?|face|skin|wrists?|thumbs?|mouth|tongue|lips?|feet|foot|"
         r"chest|eyes?|son|daughter|child|kids?|baby|partner|wife|husband))",
         r"blisters?", r"choking",
@@ -113,18 +115,27 @@ CATEGORY_WORDS: dict[str, re.Pattern] = {
     "spam": _words(
         r"crypto", r"bitcoin", r"btc", r"forex", r"nft", r"airdrop", r"follow ?back",
         r"(?:buy|cheap|real) followers", r"dm (?:me )?for (?:a )?collab", r"promo code",
-        r"earn \$?\d+", r"work from home", r"giveaway", r"click (?:here|the link)",
+        r"earn (?:daily|weekly|[$£€]?\d[\d,]*)", r"(?:work|works|earn) from home", r"giveaway",
+        r"click (?:here|the link)", r"claim (?:here|your prize|it)", r"link in (?:my )?bio",
+        r"passive ?income", r"trading (?:bot|signals)", r"\d+k (?:real )?followers",
+        r"cheap followers", r"blue tick", r"verify your account", r"\d+% off",
+        r"limited stock", r"dm (?:me|us|now) (?:for|to)", r"promote (?:it|your)",
+        r"you(?:'ve| have)? (?:won|been selected)",
         r"free (?:iphone|gift ?card|money)", r"check (?:out )?my (?:channel|profile|page)",
         r"subscribe to my", r"investment (?:plan|opportunity)", r"onlyfans", r"telegram",
+        r"100% guaranteed", r"guaranteed results", r"seo services",
     ),
     "abuse": _words(
         r"idiots?", r"stupid", r"morons?", r"scum", r"clowns?", r"losers?", r"pathetic",
         r"f+u+c+k+ (?:you|off|this company)", r"fuck(?:ing)? (?:useless|idiots?|clowns?)",
         r"screw you", r"you suck", r"go to hell", r"shut up", r"garbage company",
         r"trash company", r"incompetent", r"bastards?", r"assholes?", r"dumb",
+        r"(?:crap|trash|garbage|rubbish) (?:company|staff|service|brand|products?)",
     ),
     "complaint": _words(
-        r"broken", r"broke", r"(?:does ?n[o']?t|did ?n[o']?t|won'?t|stopped|not) work(?:ing)?",
+        r"broken", r"broke",
+        r"(?:does ?n[o']?t|did ?n[o']?t|is ?n[o']?t|are ?n[o']?t|won'?t|stopped|not) work(?:ing)?",
+        r"had nothing", r"no reply", r"(?:double|two) payments?", r"taken (?:two|2) payments",
         r"still (?:waiting|not|no)", r"never (?:arrived|came|received|got)",
         r"(?:has ?n[o']?t|have ?n[o']?t|not yet) (?:arrived|received|got|heard)",
         r"refunds?", r"charged (?:me )?(?:twice|double|again)", r"double charged", r"overcharged",
@@ -166,6 +177,17 @@ CATEGORY_WORDS: dict[str, re.Pattern] = {
         r"shout ?out", r"recommend", r"delighted", r"happy", r"❤️?", r"😍", r"🙌", r"👏",
     ),
 }
+
+
+# Words that name a failed experience outright: a complaint however politely
+# (or cheerfully, with an emoji) it is put.
+STRONG_COMPLAINT = _words(
+    r"still waiting", r"never (?:arrived|came|received|got)", r"had nothing",
+    r"(?:is|are|does|did|has|have) ?n[o']?t (?:work(?:ing|ed)?|arrived|come)",
+    r"not working", r"stopped working", r"refunds?", r"charged (?:me )?(?:twice|double|again)",
+    r"double (?:charged|payment)", r"(?:two|2) payments", r"leak(?:s|ing|ed)", r"faulty",
+    r"broken", r"no (?:reply|response|answer)", r"damaged", r"missing",
+)
 
 
 def category_matches(text: str) -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,9 @@ from socialdesk.triage import text as signals
 from socialdesk.triage.policy import Outcome, Policy, decide, severity_of
 
 MODEL_VERSION = "rules-vader-1"
-_URL = re.compile(r"https?://|www\.", re.IGNORECASE)
+# A link, with or without its scheme ("bit-prize.example/kx92" counts too).
+_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|ly|me|xyz|info|biz|shop|"
+                  r"link|example)(?:/|\b)", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*(?:$|[^\w]*$)|\?\s")
 
 
@@ -69,6 +71,9 @@ def categorise(text: str, sentiment: str, score: float, cues: dict) -> tuple[str
     if "misinformation" in found:
         return "misinformation", because("misinformation")
     complaint = found.get("complaint", ())
+    strong = rules.STRONG_COMPLAINT.search(text)
+    if strong and score < 0.5:
+        return "complaint", f"category complaint: {strong.group().lower()!r} names a failure"
     if "suggestion" in found and len(complaint) < 2:
         return "suggestion", because("suggestion")
     if "rant" in found and sentiment != "positive" and len(complaint) < 2:

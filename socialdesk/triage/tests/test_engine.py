@@ -54,8 +54,10 @@ def test_a_card_like_number_that_fails_luhn_is_not_a_card():
     assert "card number" not in personal_data("tracking 4111 1111 1111 1112")
 
 
-def test_burnt_toast_is_not_an_injury():
-    assert "safety" not in {m.name for m in risk_cues("the toaster burnt my toast again lol")}
+@pytest.mark.parametrize("text", ["the toaster burnt my toast again lol",
+                                  "47 minutes on hold, then it cut me off"])
+def test_everyday_words_are_not_injuries(text):
+    assert "safety" not in {m.name for m in risk_cues(text)}
 
 
 def test_safety_makes_severity_three_and_escalates():
