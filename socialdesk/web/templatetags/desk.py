@@ -18,5 +18,11 @@ def duration(seconds: float | None) -> str:
 
 
 @register.filter
+def words(slug: str) -> str:
+    """acknowledge_then_private → acknowledge then private"""
+    return slug.replace("_", " ") if slug else "none"
+
+
+@register.filter
 def percent(value: float | None) -> str:
     return "–" if value is None else f"{value:.0%}"
