@@ -14,6 +14,8 @@ COMMANDS = {
     "serve": ("serve", True, "serve the web app and the JSON API"),
     "import": ("import_posts", True,
                "import posts (JSON Lines, CSV or --format twcs) and run the pipeline"),
+    "process": ("process_backlog", True,
+                "process stored posts an interrupted import left unprocessed"),
     "triage": ("triage_file", False,
                "triage a file offline, no database: one JSON line per post"),
     "eval": ("evaluate", False, "score triage on the public labelled data sets"),

@@ -151,6 +151,21 @@ def finish_processing(pending: Pending) -> int:
     return len(fresh)
 
 
+def process_backlog() -> int:
+    """Process posts that were stored but never processed (an import or a worker
+    stopped half-way). Returns how many were queued or processed."""
+    size = settings.PIPELINE_BATCH_SIZE
+    ids = list(Post.objects.filter(processed_at__isnull=True).order_by("id")
+               .values_list("id", flat=True))
+    for start in range(0, len(ids), size):
+        batch = ids[start:start + size]
+        if settings.SCALE_OUT:
+            process_posts.delay(batch)
+        else:
+            process_posts(batch)
+    return len(ids)
+
+
 @shared_task(name="pipeline.process_posts", acks_late=True)
 def process_posts(post_ids: list[int]) -> int:
     """Triage, route and file the given posts; returns how many were new to it."""

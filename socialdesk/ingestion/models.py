@@ -55,6 +55,9 @@ class Post(models.Model):
             models.Index(fields=["channel", "in_reply_to"]),
             models.Index(fields=["case", "created_at"]),
             models.Index(fields=["created_at"]),
+            # Finds the posts an interrupted run stored but did not process.
+            models.Index(fields=["id"], condition=models.Q(processed_at__isnull=True),
+                         name="post_unprocessed"),
         ]
 
     def __str__(self) -> str:

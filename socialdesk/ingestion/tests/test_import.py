@@ -124,3 +124,16 @@ def test_csv_import_uses_the_same_schema(db, tmp_path, teams):
 def test_a_missing_file_is_a_clear_error(db):
     with pytest.raises(CommandError, match="no such file"):
         run_import("/nonexistent/posts.jsonl")
+
+
+def test_posts_left_unprocessed_by_an_interrupted_run_are_processed_later(db, teams, tmp_path):
+    from socialdesk.ingestion.actions import do_store_posts
+    from socialdesk.ingestion.records import check_record
+
+    # Stored, then the process died before the pipeline ran.
+    do_store_posts([check_record(post("lost", COMPLAINT), 40_000)])
+    assert Post.objects.get().case is None
+
+    run_import(write_jsonl(tmp_path / "next.jsonl", [post("next", "how do I descale it?")]))
+    lost = Post.objects.get(external_id="lost")
+    assert lost.processed_at is not None and lost.case is not None

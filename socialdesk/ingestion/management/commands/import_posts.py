@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from socialdesk.ingestion.importer import ProgressLine, import_records
 from socialdesk.ingestion.records import FORMATS, guess_format, read_records
+from socialdesk.pipeline import process_backlog
 
 SHOWN_ERRORS = 50
 
@@ -35,6 +36,11 @@ class Command(BaseCommand):
                                     progress=progress)
         if progress:
             progress.done()
+        # Posts an earlier, interrupted run stored but never processed.
+        left_over = process_backlog()
+        if left_over:
+            self.stdout.write(f"{left_over:,} posts left unprocessed by an earlier run were "
+                              "processed too.")
         for line, reason in report.rejected[:SHOWN_ERRORS]:
             self.stderr.write(f"{name}:{line}: {reason}")
         if len(report.rejected) > SHOWN_ERRORS:
