@@ -75,7 +75,15 @@ def main(argv: list[str] | None = None) -> int:
     if needs_db and not wants_help:
         migrate_if_needed()
     if verb == "worker":
+        from django.conf import settings
+
         from socialdesk.celery import app
+
+        if not settings.SCALE_OUT:
+            print("socialdesk worker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
+                  "without a broker the pipeline runs in-process and needs no worker.",
+                  file=sys.stderr)
+            return 2
 
         app.worker_main(["worker", "--loglevel=INFO", *rest])
         return 0

@@ -28,6 +28,11 @@ def test_an_unknown_command_fails_clearly(tmp_path):
     assert result.returncode == 2 and "unknown command 'imprt'" in result.stderr
 
 
+def test_a_worker_without_a_broker_explains_itself(tmp_path):
+    result = socialdesk("worker", data_dir=tmp_path)
+    assert result.returncode == 2 and "set CELERY_BROKER_URL" in result.stderr
+
+
 def test_import_works_from_a_fresh_data_directory_and_exits_non_zero_on_rejects(tmp_path):
     data = tmp_path / "fresh"
     path = write_jsonl(tmp_path / "in.jsonl", [

@@ -1,6 +1,8 @@
 """Every page needs a login; an agent sees only their teams' cases."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import post
@@ -80,3 +82,15 @@ def test_posts_need_csrf(care_case, agent):
                            {"text": "hello", "visibility": "public"})
     assert response.status_code == 403
     assert not care_case.replies.exists()
+
+
+def test_the_inbox_costs_the_same_queries_for_few_or_many_cases(client, feed, agent,
+                                                                 django_assert_num_queries):
+    client.force_login(agent)
+    feed(*[post(str(i), COMPLAINT, author=f"c{i}") for i in range(3)])
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("web:inbox"))
+    feed(*[post(str(i), COMPLAINT, author=f"c{i}") for i in range(3, 40)])
+    with django_assert_num_queries(len(few)):
+        response = client.get(reverse("web:inbox"))
+    assert len(response.context["page"]) == 40
