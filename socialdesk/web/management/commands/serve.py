@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -17,5 +17,9 @@ class Command(BaseCommand):
 
         self.stdout.write(f"Serving on http://{options['host']}:{options['port']}/ "
                           f"(data in {settings.DATA_DIR}); Ctrl-C stops.")
-        serve(application, host=options["host"], port=options["port"],
-              threads=options["threads"], ident="socialdesk")
+        try:
+            serve(application, host=options["host"], port=options["port"],
+                  threads=options["threads"], ident="socialdesk")
+        except OSError as e:
+            raise CommandError(f"cannot serve on {options['host']}:{options['port']}: "
+                               f"{e.strerror or e} (is another server using it? try --port)")
