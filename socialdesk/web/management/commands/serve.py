@@ -22,4 +22,5 @@ class Command(BaseCommand):
                   threads=options["threads"], ident="socialdesk")
         except OSError as e:
             raise CommandError(f"cannot serve on {options['host']}:{options['port']}: "
-                               f"{e.strerror or e} (is another server using it? try --port)")
+                               f"{e.strerror or e} (is another server using it? try --port)"
+                               ) from None
