@@ -184,6 +184,9 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
             ):
                 case.first_response_at = post.created_at
                 changed[case.pk] = case
+            if not post.is_automated and case.status == Case.Status.NEW:
+                case.status = Case.Status.OPEN  # the brand has answered: work has started
+                changed[case.pk] = case
             continue
         triage = triages.get(post.id)
         if post.created_at < case.opened_at:

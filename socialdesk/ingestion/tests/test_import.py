@@ -60,6 +60,7 @@ def test_brand_replies_join_the_customers_case(feed, teams):
     case = Case.objects.get()
     assert case.posts.count() == 2
     assert (case.first_response_at - case.opened_at).total_seconds() == 20 * 60
+    assert case.status == Case.Status.OPEN
 
 
 def test_a_private_message_joins_the_authors_open_case_on_that_channel(feed, teams):
