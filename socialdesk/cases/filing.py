@@ -80,11 +80,14 @@ def _case_lookup(posts: list[PostRow]) -> dict[str, dict]:
         by_child.setdefault(parent_id, case_id)
     contacts = {p.contact_id for p in posts if p.visibility == Post.Visibility.PRIVATE}
     by_contact = {}
-    for contact_id, channel, case_id in (
-        Case.objects.filter(contact_id__in=contacts, status__in=Case.OPEN_STATUSES)
-        .order_by("opened_at").values_list("contact_id", "channel", "id")
-    ):
-        by_contact[(contact_id, channel)] = case_id
+    # Status is checked and the rows sorted here, not in SQL: either one
+    # tempts SQLite's planner to walk the status index over every open case
+    # instead of looking up these few contacts.
+    cases = (Case.objects.filter(contact_id__in=contacts)
+             .values_list("opened_at", "contact_id", "channel", "id", "status"))
+    for _, contact_id, channel, case_id, status in sorted(cases):
+        if status in Case.OPEN_STATUSES:
+            by_contact[(contact_id, channel)] = case_id  # the latest open case wins
     return {"parent": by_parent, "child": by_child, "contact": by_contact}
 
 

@@ -6,10 +6,12 @@ between this process and a small pool of helper processes. In the scale-out
 mode the Celery workers are the parallelism and this stays at one process.
 """
 
+import logging
 import math
 import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy
@@ -18,6 +20,7 @@ from socialdesk.triage.policy import Policy
 # than it saves.
 MIN_PER_PROCESS = 200
 
+logger = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 
 
@@ -39,9 +42,25 @@ def triage_spread(posts: list[PostInput], policy: Policy, processes: int) -> lis
     pool = _helpers(processes - 1)
     futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks[1:]]
     results = triage_batch(chunks[0], policy)
-    for future in futures:
-        results.extend(future.result())
+    for chunk, future in zip(chunks[1:], futures, strict=True):
+        results.extend(_result_or_here(future, chunk, policy))
     return results
+
+
+def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy) -> list[TriageResult]:
+    """A helper's results, or the same work done here if the helper died.
+
+    A helper can die, for instance when a script that imports socialdesk lacks
+    the `if __name__ == "__main__":` guard that spawned processes need. The
+    batch must still be triaged; the broken pool is replaced next time.
+    """
+    global _pool
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        logger.warning("a triage helper process died; triaging its share in this process")
+        _pool = None
+        return triage_batch(chunk, policy)
 
 
 def triage_in_background(posts: list[PostInput], policy: Policy,
@@ -55,6 +74,7 @@ def triage_in_background(posts: list[PostInput], policy: Policy,
     helpers = processes - 1
     size = math.ceil(len(posts) / helpers)
     pool = _helpers(helpers)
-    futures = [pool.submit(triage_batch, posts[start:start + size], policy)
-               for start in range(0, len(posts), size)]
-    return lambda: [result for future in futures for result in future.result()]
+    chunks = [posts[start:start + size] for start in range(0, len(posts), size)]
+    futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks]
+    return lambda: [result for chunk, future in zip(chunks, futures, strict=True)
+                    for result in _result_or_here(future, chunk, policy)]
