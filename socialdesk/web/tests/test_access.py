@@ -1,6 +1,7 @@
 """Every page needs a login; an agent sees only their teams' cases."""
 
 import pytest
+from django.contrib import admin as django_admin
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -94,3 +95,10 @@ def test_the_inbox_costs_the_same_queries_for_few_or_many_cases(client, feed, ag
     with django_assert_num_queries(len(few)):
         response = client.get(reverse("web:inbox"))
     assert len(response.context["page"]) == 40
+
+
+def test_an_admin_can_open_every_admin_list(client, admin_user, care_case):
+    client.force_login(admin_user)
+    for model in django_admin.site._registry:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        assert client.get(url).status_code == 200, url
