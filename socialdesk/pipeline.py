@@ -30,13 +30,21 @@ from socialdesk.triage.spread import triage_in_background, triage_spread
 def decide(inputs: list[PostInput], policy: Policy,
            ruleset: RuleSet) -> list[tuple[TriageResult, Route]]:
     """Enrich, triage and route, with no database: shared by the desk and `socialdesk triage`."""
-    decided = []
     results = triage_spread(inputs, policy, settings.TRIAGE_PROCESSES)
-    for post, result in zip(inputs, results, strict=True):
-        chosen = route(ruleset, result.facts(post))
-        result.reasons.append(chosen.reason)
-        decided.append((result, chosen))
-    return decided
+    return [(result, route_triaged(post, result, ruleset))
+            for post, result in zip(inputs, results, strict=True)]
+
+
+def route_triaged(post: PostInput, result: TriageResult, ruleset: RuleSet) -> Route:
+    """The team for a triaged post; the routing reason joins the triage's reasons."""
+    chosen = route(ruleset, result.facts(post))
+    result.reasons.append(chosen.reason)
+    return chosen
+
+
+def record_input(record: Record) -> PostInput:
+    return PostInput(record.channel, record.external_id, record.text, record.visibility,
+                     record.author_followers, record.lang)
 
 
 def contract(result: TriageResult, chosen: Route) -> dict:
@@ -73,7 +81,11 @@ class Ingestor:
 
     def add(self, records: list[Record]) -> IngestResult:
         result = do_store_posts(records, source=self.source)
-        ids = result.created + result.adopted
+        self.process(result.created + result.adopted)
+        return result
+
+    def process(self, ids: list[int]) -> None:
+        """Process stored posts, a batch at a time, in whichever mode is configured."""
         size = settings.PIPELINE_BATCH_SIZE
         for start in range(0, len(ids), size):
             batch = ids[start:start + size]
@@ -86,7 +98,6 @@ class Ingestor:
                 self.pending = started
             else:
                 process_posts(batch)
-        return result
 
     def close(self) -> None:
         if self.pending is not None:
@@ -130,18 +141,16 @@ def finish_processing(pending: Pending) -> int:
             return 0
         triaged = dict(zip(pending.inputs, pending.results(), strict=True))
         inbound = [p for p in fresh if p.direction == Post.Direction.INBOUND]
-        late = [p for p in inbound if p.id not in triaged]
+        late = {p.id: post_input(p) for p in inbound if p.id not in triaged}
         if late:  # stored after the batch started: triage them now
-            for p, result in zip(late, triage_batch([post_input(p) for p in late],
-                                                    pending.policy), strict=True):
-                pending.inputs[p.id], triaged[p.id] = post_input(p), result
+            pending.inputs.update(late)
+            triaged.update(zip(late, triage_batch(list(late.values()), pending.policy),
+                               strict=True))
         ruleset = active_rules()
-        triages, routes = {}, {}
-        for p in inbound:
-            triages[p.id] = triaged[p.id]
-            routes[p.id] = route(ruleset, triages[p.id].facts(pending.inputs[p.id]))
-            triages[p.id].reasons.append(routes[p.id].reason)
-        do_store_triage(inbound, [triages[p.id] for p in inbound])
+        triages = {p.id: triaged[p.id] for p in inbound}
+        routes = {p.id: route_triaged(pending.inputs[p.id], triages[p.id], ruleset)
+                  for p in inbound}
+        do_store_triage(inbound, list(triages.values()))
         ordered = sorted(fresh + adopted, key=lambda p: (p.created_at, p.id))
         do_file_posts(ordered, triages, routes)
         now = timezone.now()
@@ -154,15 +163,11 @@ def finish_processing(pending: Pending) -> int:
 def process_backlog() -> int:
     """Process posts that were stored but never processed (an import or a worker
     stopped half-way). Returns how many were queued or processed."""
-    size = settings.PIPELINE_BATCH_SIZE
     ids = list(Post.objects.filter(processed_at__isnull=True).order_by("id")
                .values_list("id", flat=True))
-    for start in range(0, len(ids), size):
-        batch = ids[start:start + size]
-        if settings.SCALE_OUT:
-            process_posts.delay(batch)
-        else:
-            process_posts(batch)
+    ingestor = Ingestor("backlog")
+    ingestor.process(ids)
+    ingestor.close()
     return len(ids)
 
 

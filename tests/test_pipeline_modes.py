@@ -10,9 +10,8 @@ from socialdesk.cases.models import Case
 from socialdesk.ingestion.importer import import_records
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.records import read_jsonl
-from socialdesk.pipeline import decide
+from socialdesk.pipeline import decide, record_input
 from socialdesk.routing.rules import default_rules
-from socialdesk.triage.engine import PostInput
 from socialdesk.triage.models import Triage
 from socialdesk.triage.policy import default_policy
 
@@ -32,9 +31,7 @@ def test_batched_and_background_triage_match_the_offline_decisions(
     assert not Post.objects.filter(processed_at__isnull=True).exists()
     assert not Post.objects.filter(direction="inbound", case__isnull=True).exists()
     inbound = [r for r in records if r.direction == "inbound"]
-    offline = decide([PostInput(r.channel, r.external_id, r.text, r.visibility,
-                                r.author_followers, r.lang) for r in inbound],
-                     default_policy(), default_rules())
+    offline = decide([record_input(r) for r in inbound], default_policy(), default_rules())
     stored = {t.post.external_id: t for t in Triage.objects.select_related("post")}
     assert len(stored) == len(inbound)
     for record, (result, _) in zip(inbound, offline, strict=True):

@@ -19,10 +19,9 @@ from socialdesk.api.schemas import (
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import access_case, cases_visible_to, thread
 from socialdesk.ingestion.records import RecordError, check_record
-from socialdesk.pipeline import contract, decide, ingest
+from socialdesk.pipeline import contract, decide, ingest, record_input
 from socialdesk.routing.actions import active_rules
 from socialdesk.triage.actions import active_policy
-from socialdesk.triage.engine import PostInput
 
 api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
                docs_decorator=docs_access, urls_namespace="api")
@@ -70,8 +69,7 @@ def import_posts(request, body: PostBatchIn):
           summary="Triage posts without storing them (the `socialdesk triage` contract)")
 def triage_posts(request, body: PostBatchIn):
     checked, rejected = _check_batch(body.records)
-    inputs = [PostInput(r.channel, r.external_id, r.text, r.visibility, r.author_followers,
-                        r.lang) for _, r in checked]
+    inputs = [record_input(r) for _, r in checked]
     decided = decide(inputs, active_policy(), active_rules())
     results: list = list(rejected)
     for (index, _), (result, route) in zip(checked, decided, strict=True):

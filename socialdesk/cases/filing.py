@@ -49,10 +49,13 @@ class NewCase:
     updated_at: datetime
     first_response_due: datetime | None
     assignee: User | None = None
-    assignee_id: int | None = None
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     pk: int | None = None
+
+    @property
+    def assignee_id(self) -> int | None:
+        return self.assignee.pk if self.assignee else None
 
     def row(self) -> tuple:
         return (self.status, self.priority, self.decision, self.category, self.reply_mode,
@@ -143,7 +146,6 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
         )
         if decision in ("respond", "escalate"):
             case.assignee = assigner.pick(team)
-            case.assignee_id = case.assignee.pk if case.assignee else None
         new_cases.append(case)
         case_of_post[post.id] = case
         openers.add(post.id)

@@ -107,13 +107,9 @@ def _insert_unnest(table, columns, model_fields, adapters, rows, suffix) -> list
 
 
 def _array_type(field: models.Field) -> str:
-    return _base_type(field) + "[]"
-
-
-def _base_type(field: models.Field) -> str:
     if field.is_relation:
-        return field.target_field.rel_db_type(connection)
-    return field.db_type(connection)
+        return field.target_field.rel_db_type(connection) + "[]"
+    return field.db_type(connection) + "[]"
 
 
 def _adapter(field: models.Field):

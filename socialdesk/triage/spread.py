@@ -37,14 +37,18 @@ def triage_spread(posts: list[PostInput], policy: Policy, processes: int) -> lis
     shares = min(processes, len(posts) // MIN_PER_PROCESS)
     if shares < 2:
         return triage_batch(posts, policy)
-    size = math.ceil(len(posts) / shares)
-    chunks = [posts[start:start + size] for start in range(0, len(posts), size)]
+    chunks = _split(posts, shares)
     pool = _helpers(processes - 1)
     futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks[1:]]
     results = triage_batch(chunks[0], policy)
     for chunk, future in zip(chunks[1:], futures, strict=True):
         results.extend(_result_or_here(future, chunk, policy))
     return results
+
+
+def _split(posts: list[PostInput], parts: int) -> list[list[PostInput]]:
+    size = math.ceil(len(posts) / parts)
+    return [posts[start:start + size] for start in range(0, len(posts), size)]
 
 
 def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy) -> list[TriageResult]:
@@ -71,10 +75,8 @@ def triage_in_background(posts: list[PostInput], policy: Policy,
     """
     if processes < 2 or len(posts) < MIN_PER_PROCESS:
         return lambda: triage_batch(posts, policy)
-    helpers = processes - 1
-    size = math.ceil(len(posts) / helpers)
-    pool = _helpers(helpers)
-    chunks = [posts[start:start + size] for start in range(0, len(posts), size)]
+    pool = _helpers(processes - 1)
+    chunks = _split(posts, processes - 1)
     futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks]
     return lambda: [result for chunk, future in zip(chunks, futures, strict=True)
                     for result in _result_or_here(future, chunk, policy)]

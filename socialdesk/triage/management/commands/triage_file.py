@@ -6,9 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, read_records
-from socialdesk.pipeline import contract, decide
+from socialdesk.pipeline import contract, decide, record_input
 from socialdesk.routing.rules import default_rules
-from socialdesk.triage.engine import PostInput
 from socialdesk.triage.policy import PolicyError, default_policy, parse_policy
 
 BATCH = 1000
@@ -45,8 +44,7 @@ class Command(BaseCommand):
                     rejected += 1
                     self.stderr.write(f"{name}:{line}: {item}")
                     continue
-                batch.append(PostInput(item.channel, item.external_id, item.text,
-                                       item.visibility, item.author_followers, item.lang))
+                batch.append(record_input(item))
                 if len(batch) >= BATCH:
                     self._write(out, decide(batch, policy, rules))
                     batch = []
