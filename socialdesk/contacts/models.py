@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 
@@ -11,6 +12,12 @@ class Contact(models.Model):
 
     name = models.CharField(max_length=255, blank=True)
     tier = models.CharField(max_length=16, choices=Tier.choices, blank=True, default="")
+    # The agent who owns this customer's account: an unhappy known customer is
+    # routed to them (the response matrix's S2 "account owner").
+    account_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_contacts",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -49,11 +49,13 @@ def do_store_triage(posts: list[PostRow], results: list[TriageResult]) -> None:
          r.severity, r.outcome.priority, r.outcome.reply_mode, r.outcome.owner,
          r.outcome.first_response_minutes,
          [{"cue": k, "evidence": list(v)} for k, v in r.cues.items()], r.reasons,
-         r.policy_version, r.model_version, now)
+         r.policy_version, r.model_version, now, r.sentiment_probs, r.labels, r.topics,
+         r.author, r.model_tier)
         for post, r in zip(posts, results, strict=True)
     ], returning=False)
 
 
 TRIAGE_FIELDS = ["post", "lang", "sentiment", "sentiment_score", "category", "decision",
                  "severity", "priority", "reply_mode", "owner_team", "first_response_minutes",
-                 "cues", "reasons", "policy_version", "model_version", "created_at"]
+                 "cues", "reasons", "policy_version", "model_version", "created_at",
+                 "sentiment_probs", "labels", "topics", "author", "model_tier"]

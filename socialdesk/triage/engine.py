@@ -43,6 +43,14 @@ class TriageResult:
     reasons: list[str] = field(default_factory=list)
     policy_version: int = 0
     model_version: str = MODEL_VERSION
+    model_tier: str = "fast"
+    sentiment_probs: dict[str, float] = field(default_factory=dict)
+    # Every category that applies, primary first: [{"category": c, "score": p, "by": why}].
+    labels: list[dict] = field(default_factory=list)
+    # Brand topics matched: [{"topic": slug, "by": why}].
+    topics: list[dict] = field(default_factory=list)
+    # The author context the decision saw (followers, tier, account owner, repeat poster).
+    author: dict = field(default_factory=dict)
 
     def facts(self, post: PostInput) -> dict:
         return {
