@@ -6,6 +6,7 @@
 
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from socialdesk.triage import cues as rules
 from socialdesk.triage import text as signals
@@ -27,6 +28,9 @@ class PostInput:
     followers: int | None = None
     lang: str = ""
     tier: str = ""
+    # Author context from the contact profile (filled by the pipeline; empty offline).
+    account_owner: str = ""
+    repeat_poster: bool = False
 
 
 @dataclass(slots=True)
@@ -59,6 +63,9 @@ class TriageResult:
             "priority": self.outcome.priority, "owner": self.outcome.owner,
             "tier": post.tier, "lang": self.lang, "cues": set(self.cues),
             "severity": self.severity, "followers": post.followers, "text": post.text,
+            "labels": {label["category"] for label in self.labels} or {self.category},
+            "topics": {topic["topic"] for topic in self.topics},
+            "account_owner": post.account_owner, "repeat_poster": post.repeat_poster,
         }
 
 
@@ -103,7 +110,7 @@ def categorise(text: str, sentiment: str, score: float, cues: dict) -> tuple[str
     return "other", "category other: no rule matched"
 
 
-def triage_one(post: PostInput, policy: Policy) -> TriageResult:
+def triage_one(post: PostInput, policy: Policy, topics: list[dict] | None = None) -> TriageResult:
     lang = post.lang or signals.detect_language(post.text)
     sentiment, score = signals.sentiment(post.text)
     cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
@@ -112,7 +119,7 @@ def triage_one(post: PostInput, policy: Policy) -> TriageResult:
         channel=post.channel, external_id=post.external_id, lang=lang, sentiment=sentiment,
         sentiment_score=score, category=category, severity=1,
         outcome=Outcome("monitor", "P4", "none", "care", None), cues=cues,
-        policy_version=policy.version,
+        policy_version=policy.version, topics=topics or [],
     )
     facts = result.facts(post)
     result.severity, severity_reason = severity_of(policy, facts)
@@ -128,5 +135,13 @@ def triage_one(post: PostInput, policy: Policy) -> TriageResult:
     return result
 
 
-def triage_batch(posts: list[PostInput], policy: Policy) -> list[TriageResult]:
-    return [triage_one(post, policy) for post in posts]
+class TopicMatcher(Protocol):
+    """Finds the brand's topics in a batch of texts (socialdesk.triage.topics)."""
+
+    def match(self, texts: list[str]) -> list[list[dict]]: ...
+
+
+def triage_batch(posts: list[PostInput], policy: Policy,
+                 topics: TopicMatcher | None = None) -> list[TriageResult]:
+    found = topics.match([p.text for p in posts]) if topics else [[] for _ in posts]
+    return [triage_one(post, policy, matched) for post, matched in zip(posts, found, strict=True)]
