@@ -8,6 +8,9 @@ from socialdesk.api.auth import TokenAuth, docs_access
 from socialdesk.api.schemas import (
     CaseDetailOut,
     CaseOut,
+    CorrectionCreatedOut,
+    CorrectionIn,
+    CorrectionOut,
     ErrorOut,
     PostBatchIn,
     PostBatchOut,
@@ -21,6 +24,7 @@ from socialdesk.cases.queries import access_case, cases_visible_to, thread
 from socialdesk.ingestion.records import RecordError, check_record
 from socialdesk.pipeline import contract, decide, ingest, record_input
 from socialdesk.routing.actions import active_rules
+from socialdesk.triage import feedback
 from socialdesk.triage.actions import active_policy
 
 api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
@@ -122,3 +126,34 @@ def get_case(request, case_id: int):
                           created_at=p.created_at, url=p.url) for p in posts],
         "reasons": triage.reasons if triage else [],
     }
+
+
+def _correction_out(correction) -> dict:
+    return {"id": correction.pk, "post_id": correction.post_id, "field": correction.field,
+            "value": correction.value, "previous": correction.previous, "note": correction.note,
+            "created_by": correction.created_by.username, "created_at": correction.created_at}
+
+
+# A single response schema makes the answer a 201 without the (status, body) tuple
+# that newer django-ninja deprecates; errors come as HttpError's {"detail": ...}.
+@api.post("/posts/{post_id}/corrections", response={201: CorrectionCreatedOut},
+          tags=["triage"],
+          summary="Correct a post's category, sentiment or decision (kept as a training label)",
+          description="Answers 404 for a post outside the user's teams and 422, with a "
+                      "message, for an unknown field or value or a correction that changes "
+                      "nothing.")
+def correct_post(request, post_id: int, body: CorrectionIn):
+    post = feedback.access_post(request.user, post_id)
+    try:
+        correction = feedback.do_correct_triage(post, body.field, body.value, request.user,
+                                                body.note)
+    except feedback.CorrectionError as e:
+        raise HttpError(422, str(e)) from None
+    return {"correction": _correction_out(correction), "triage": post.triage}
+
+
+@api.get("/posts/{post_id}/corrections", response={200: list[CorrectionOut], 404: ErrorOut},
+         tags=["triage"], summary="The corrections of a post's triage, oldest first")
+def list_corrections(request, post_id: int):
+    post = feedback.access_post(request.user, post_id)
+    return [_correction_out(c) for c in feedback.corrections_of([post.pk])]

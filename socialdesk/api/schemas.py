@@ -74,3 +74,43 @@ class CaseDetailOut(CaseOut):
 
 class ErrorOut(Schema):
     detail: str
+
+
+class CorrectionIn(Schema):
+    field: Literal["category", "sentiment", "decision"]
+    value: str = Field(..., description="A category, sentiment or decision of the triage "
+                                        "contract (docs/TRIAGE.md)", max_length=16)
+    note: str = Field("", description="Why, in a few words (kept with the label)",
+                      max_length=2000)
+
+
+class CorrectionOut(Schema):
+    id: int
+    post_id: int
+    field: str
+    value: str
+    previous: str
+    note: str
+    created_by: str
+    created_at: datetime
+
+
+class TriageStateOut(Schema):
+    """A post's triage as it stands, after any corrections."""
+
+    category: str
+    sentiment: str
+    decision: str
+    severity: int
+    priority: str
+    reply_mode: str
+    owner_team: str
+    first_response_minutes: int | None
+    policy_version: int
+    corrected_at: datetime | None
+    reasons: list[str]
+
+
+class CorrectionCreatedOut(Schema):
+    correction: CorrectionOut
+    triage: TriageStateOut

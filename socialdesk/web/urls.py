@@ -11,6 +11,8 @@ urlpatterns = [
     path("cases/<int:case_id>/reply/", views.reply_view, name="reply"),
     path("cases/<int:case_id>/assign-to-me/", views.assign_to_me_view, name="assign_to_me"),
     path("cases/<int:case_id>/status/", views.status_view, name="status"),
+    path("cases/<int:case_id>/posts/<int:post_id>/triage/", views.correct_triage_view,
+         name="correct_triage"),
     path("reports/", views.report_view, name="report"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html",
                                                 redirect_authenticated_user=True), name="login"),

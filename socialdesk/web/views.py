@@ -4,12 +4,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from socialdesk.analytics.metrics import channel_report
 from socialdesk.cases import actions
 from socialdesk.cases.queries import INBOX_VIEWS, access_case, inbox, thread
-from socialdesk.web.forms import ReplyForm, ReportRangeForm, StatusForm
+from socialdesk.triage import feedback
+from socialdesk.web.forms import CorrectionForm, ReplyForm, ReportRangeForm, StatusForm
 
 
 @require_GET
@@ -39,11 +41,20 @@ def case_view(request, case_id: int):
         "case": case,
         "posts": posts,
         "triage": getattr(opener, "triage", None) if opener else None,
+        "triage_panels": _triage_panels(posts),
         "events": case.events.select_related("actor").order_by("at", "id"),
         "reply_form": ReplyForm(initial={"visibility": _default_visibility(case)}),
         "status_form": StatusForm(initial={"status": case.status}),
         "limit": actions.channel_limit(case.channel),
     })
+
+
+def _triage_panels(posts) -> list[dict]:
+    """Each inbound post's triage, its corrections so far, and a form to correct it."""
+    triaged = [p for p in posts if p.direction == "inbound" and hasattr(p, "triage")]
+    history = feedback.correction_history([p.pk for p in triaged])
+    return [{"post": p, "triage": p.triage, "form": CorrectionForm(triage=p.triage),
+             "history": history.get(p.pk, [])} for p in triaged]
 
 
 def _default_visibility(case) -> str:
@@ -84,6 +95,26 @@ def status_view(request, case_id: int):
     else:
         messages.error(request, "Unknown status.")
     return redirect("web:case", case_id=case.pk)
+
+
+@require_POST
+def correct_triage_view(request, case_id: int, post_id: int):
+    case = access_case(request.user, case_id)
+    post = feedback.access_post(request.user, post_id, case=case)
+    form = CorrectionForm(request.POST, triage=getattr(post, "triage", None),
+                          prefix=f"post{post.pk}")
+    if form.is_valid():
+        try:
+            done = feedback.do_apply_corrections(post, form.changes(), request.user,
+                                                 form.cleaned_data["note"])
+            messages.success(request, "Triage corrected: " + "; ".join(
+                f"{c.field} {c.previous} → {c.value}" for c in done) + ".")
+        except feedback.CorrectionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, "; ".join(f"{name}: {' '.join(errors)}"
+                                          for name, errors in form.errors.items()))
+    return redirect(reverse("web:case", args=[case.pk]) + f"#triage-{post.pk}")
 
 
 @require_GET
