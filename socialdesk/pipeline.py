@@ -6,7 +6,7 @@ same code either way. It is idempotent: posts already processed are skipped.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from celery import shared_task
 from django.conf import settings
@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from socialdesk.cases.filing import do_file_posts
+from socialdesk.contacts.queries import author_context
 from socialdesk.ingestion.actions import IngestResult, do_store_posts
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import post_rows
@@ -22,15 +23,16 @@ from socialdesk.lib.bulk import bulk_update_fields
 from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
 from socialdesk.triage.actions import active_policy, do_store_triage, post_input
-from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
+from socialdesk.triage.engine import PostInput, TopicMatcher, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy
+from socialdesk.triage.queries import active_topics
 from socialdesk.triage.spread import triage_in_background, triage_spread
 
 
-def decide(inputs: list[PostInput], policy: Policy,
-           ruleset: RuleSet) -> list[tuple[TriageResult, Route]]:
+def decide(inputs: list[PostInput], policy: Policy, ruleset: RuleSet,
+           topics: TopicMatcher | None = None) -> list[tuple[TriageResult, Route]]:
     """Enrich, triage and route, with no database: shared by the desk and `socialdesk triage`."""
-    results = triage_spread(inputs, policy, settings.TRIAGE_PROCESSES)
+    results = triage_spread(inputs, policy, settings.TRIAGE_PROCESSES, topics)
     return [(result, route_triaged(post, result, ruleset))
             for post, result in zip(inputs, results, strict=True)]
 
@@ -113,20 +115,25 @@ class Pending:
     inputs: dict[int, PostInput]
     results: Callable[[], list[TriageResult]]
     policy: Policy
+    topics: TopicMatcher | None = None
+    # Per post id: what was known of the author (contacts.queries.author_context).
+    authors: dict[int, dict] = field(default_factory=dict)
 
 
 def start_processing(post_ids: list[int], background: bool = False) -> Pending:
     rows = post_rows(post_ids)
     inbound = [p for p in rows
                if p.processed_at is None and p.direction == Post.Direction.INBOUND]
-    inputs = {p.id: post_input(p) for p in inbound}
-    policy = active_policy()
+    authors = author_context(inbound)
+    inputs = {p.id: post_input(p, authors[p.id]) for p in inbound}
+    policy, topics = active_policy(), active_topics()
     if background:
-        results = triage_in_background(list(inputs.values()), policy, settings.TRIAGE_PROCESSES)
+        results = triage_in_background(list(inputs.values()), policy, settings.TRIAGE_PROCESSES,
+                                       topics)
     else:
-        done = triage_spread(list(inputs.values()), policy, settings.TRIAGE_PROCESSES)
+        done = triage_spread(list(inputs.values()), policy, settings.TRIAGE_PROCESSES, topics)
         results = lambda: done  # noqa: E731
-    return Pending(post_ids, inputs, results, policy)
+    return Pending(post_ids, inputs, results, policy, topics, authors)
 
 
 def finish_processing(pending: Pending) -> int:
@@ -141,13 +148,17 @@ def finish_processing(pending: Pending) -> int:
             return 0
         triaged = dict(zip(pending.inputs, pending.results(), strict=True))
         inbound = [p for p in fresh if p.direction == Post.Direction.INBOUND]
-        late = {p.id: post_input(p) for p in inbound if p.id not in triaged}
-        if late:  # stored after the batch started: triage them now
+        missed = [p for p in inbound if p.id not in triaged]
+        if missed:  # stored after the batch started: triage them now
+            pending.authors.update(author_context(missed))
+            late = {p.id: post_input(p, pending.authors[p.id]) for p in missed}
             pending.inputs.update(late)
-            triaged.update(zip(late, triage_batch(list(late.values()), pending.policy),
-                               strict=True))
+            triaged.update(zip(late, triage_batch(list(late.values()), pending.policy,
+                                                  pending.topics), strict=True))
         ruleset = active_rules()
         triages = {p.id: triaged[p.id] for p in inbound}
+        for post_id, result in triages.items():
+            result.author = pending.authors[post_id]
         routes = {p.id: route_triaged(pending.inputs[p.id], triages[p.id], ruleset)
                   for p in inbound}
         do_store_triage(inbound, list(triages.values()))

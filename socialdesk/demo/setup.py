@@ -1,4 +1,4 @@
-"""The demo desk: teams, two accounts, the brand's channel accounts and the sample."""
+"""The demo desk: teams, two accounts, the brand's channel accounts, its topics and the sample."""
 
 import secrets
 from pathlib import Path
@@ -8,8 +8,11 @@ from socialdesk.accounts.models import User
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.importer import ImportReport, import_records
 from socialdesk.ingestion.records import read_jsonl
+from socialdesk.triage.actions import do_import_topics
+from socialdesk.triage.topics import parse_topics
 
 SAMPLE = Path(__file__).with_name("data") / "sample.jsonl"
+TOPICS = Path(__file__).with_name("data") / "topics.yaml"
 TEAMS = ["care", "pr", "legal", "community", "comms", "moderation"]
 BRAND_ACCOUNTS = [("x", "brightkettle"), ("instagram", "brightkettle"),
                   ("facebook", "Brightkettle"), ("reddit", "u/brightkettle_team"),
@@ -37,6 +40,14 @@ def do_set_up_accounts() -> dict[str, str]:
     return passwords
 
 
+def do_load_topics() -> dict[str, list[str]]:
+    """Brightkettle's topics (billing, delivery, the app, each product line…). Each
+    start puts the file's version back over changes to these topics; others are kept."""
+    return do_import_topics(parse_topics(TOPICS.read_text(encoding="utf-8")))
+
+
 def do_import_sample() -> ImportReport:
+    """The bundled posts, after the topics: the sample is triaged with them."""
+    do_load_topics()
     with SAMPLE.open("rb") as stream:
         return import_records(read_jsonl(stream, 40_000), source="demo")

@@ -5,7 +5,8 @@ from socialdesk.ingestion.models import Post
 
 _COLUMNS = ("id", "channel", "external_id", "direction", "visibility", "text", "created_at",
             "parent_id", "followers", "lang", "is_automated", "case_id", "processed_at",
-            "author__contact_id", "author__contact__tier")
+            "author__contact_id", "author__contact__tier", "author__followers",
+            "author__contact__account_owner__username")
 
 
 @dataclass(slots=True)
@@ -31,6 +32,10 @@ class PostRow:
     processed_at: datetime | None
     contact_id: int
     tier: str
+    # The author's identity's followers (the post's own count wins when it has one)
+    # and their contact's account owner (None when there is none).
+    identity_followers: int | None = None
+    account_owner: str | None = None
 
     @property
     def pk(self) -> int:

@@ -4,7 +4,7 @@ Pure functions, so `socialdesk triage` routes offline exactly as the desk does.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -24,6 +24,12 @@ class Rule:
     name: str
     when: dict
     team: str
+    # Compiled from `when` once; parse_rules passes the one it checked.
+    condition: conditions.Condition | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.condition is None:
+            object.__setattr__(self, "condition", conditions.parse(self.when, self.name))
 
 
 @dataclass(frozen=True)
@@ -53,11 +59,10 @@ def parse_rules(data: object) -> RuleSet:
         if not item.get("name") or not re.fullmatch(r"[a-z0-9_-]+", str(item.get("team", ""))):
             raise RoutingError(f"routing rules[{i}]: needs a name and a team slug")
         try:
-            conditions.validate(item.get("when"), f"routing rule {item['name']!r}",
-                                conditions.ALL_KEYS)
+            condition = conditions.parse(item.get("when"), f"routing rule {item['name']!r}")
         except conditions.ConditionError as e:
             raise RoutingError(str(e)) from None
-        rules.append(Rule(item["name"], dict(item.get("when") or {}), item["team"]))
+        rules.append(Rule(item["name"], dict(item.get("when") or {}), item["team"], condition))
     return RuleSet(tuple(rules), fallback)
 
 
@@ -66,10 +71,10 @@ def default_rules() -> RuleSet:
 
 
 def route(ruleset: RuleSet, facts: dict, account_owner_team: str = "") -> Route:
-    rule = next((r for r in ruleset.rules if conditions.matches(r.when, facts)), None)
+    rule = next((r for r in ruleset.rules if r.condition.matches(facts)), None)
     if rule:
         team, name = rule.team, rule.name
-        reason = f"route rule {rule.name} ({conditions.describe(rule.when)})"
+        reason = f"route rule {rule.name} ({rule.condition.description})"
     else:
         team, name = facts["owner"], "policy-owner"
         reason = "route: no rule matched; the policy's owner team"

@@ -1,8 +1,8 @@
 """The response matrix as data: parse, validate and apply a policy.
 
 A policy is YAML (see default_policy.yaml). Loading it checks every field, so
-an invalid policy is rejected with a message that names the place, and the
-active one stays in force.
+an invalid policy is rejected with a message that names the place and says
+what is allowed, and the active one stays in force.
 """
 
 import re
@@ -12,18 +12,21 @@ from pathlib import Path
 import yaml
 
 from socialdesk.lib import conditions
+from socialdesk.lib.conditions import DECISIONS, PRIORITIES
 
 DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.yaml")
 
-DECISIONS = ("respond", "escalate", "monitor", "let_stand", "hide")
-PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
 REPLY_MODES = ("public", "private", "acknowledge_then_private", "holding_statement", "none")
 # Decisions that put a post in the needs-response set (METRICS.md).
 NEEDS_RESPONSE = ("respond", "escalate")
+# A rule decides the outcome, so it cannot test one; adjustments run after and can.
 RULE_CONDITIONS = conditions.ALL_KEYS - {"decision", "priority", "owner"}
 ADJUSTMENT_CONDITIONS = conditions.ALL_KEYS
 OUTCOME_FIELDS = {"priority", "decision", "owner", "first_response", "reply_mode"}
+REQUIRED_FIELDS = ("decision", "priority", "reply_mode", "owner")
 ADJUSTABLE_FIELDS = {"reply_mode", "decision", "owner", "priority_at_least", "first_response"}
+RULE_FIELDS = {"name", "when", "severity", "extends"} | OUTCOME_FIELDS
+SEVERITY_LEVELS = (1, 2, 3)
 
 
 class PolicyError(ValueError):
@@ -45,8 +48,24 @@ class Rule:
     when: dict
     base: dict
     by_severity: dict[int, dict]
+    # Compiled from `when` once; parse_policy passes the one it checked.
+    condition: conditions.Condition | None = field(default=None, compare=False)
+    extends: str | None = None
+
+    def __post_init__(self):
+        if self.condition is None:
+            object.__setattr__(self, "condition", conditions.parse(self.when, self.name))
+        # The outcome per severity, worked out once: decide runs for every post.
+        object.__setattr__(self, "_outcomes", {})
+        if 1 in self.by_severity:
+            for level in SEVERITY_LEVELS:
+                self._outcomes[level] = self._work_out(level)
 
     def outcome(self, severity: int) -> Outcome:
+        found = self._outcomes.get(severity)
+        return found if found is not None else self._work_out(severity)
+
+    def _work_out(self, severity: int) -> Outcome:
         fields = dict(self.base)
         level = max(s for s in self.by_severity if s <= severity)
         fields.update(self.by_severity[level])
@@ -60,10 +79,22 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Adjustment:
+    name: str
+    when: dict
+    set: dict
+    condition: conditions.Condition | None = field(default=None, compare=False)
+
+    def __post_init__(self):
+        if self.condition is None:
+            object.__setattr__(self, "condition", conditions.parse(self.when, self.name))
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     rules: tuple[Rule, ...]
-    adjustments: tuple[dict, ...]
+    adjustments: tuple[Adjustment, ...]
     high_reach_followers: int
     s2_tiers: frozenset[str]
     s3_cues: frozenset[str]
@@ -78,13 +109,13 @@ def parse_duration(value: object, where: str) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     m = re.fullmatch(r"\s*(\d+)\s*([mhd])\s*", str(value))
-    if not m:
+    if not m or int(m.group(1)) == 0:
         raise PolicyError(f"{where}: {value!r} is not a duration such as 30m, 4h or 1d")
     return int(m.group(1)) * {"m": 1, "h": 60, "d": 1440}[m.group(2)]
 
 
 def _check_keys(data: dict, allowed: set[str], where: str) -> None:
-    unknown = set(data) - allowed
+    unknown = [str(k) for k in data if k not in allowed]
     if unknown:
         raise PolicyError(f"{where}: unknown field {sorted(unknown)[0]!r} "
                           f"(allowed: {', '.join(sorted(allowed))})")
@@ -93,111 +124,261 @@ def _check_keys(data: dict, allowed: set[str], where: str) -> None:
 def _check_fields(fields: dict, where: str) -> dict:
     fields = dict(fields)
     if "decision" in fields and fields["decision"] not in DECISIONS:
-        raise PolicyError(f"{where}: decision must be one of {', '.join(DECISIONS)}")
+        raise PolicyError(f"{where}: decision must be one of {', '.join(DECISIONS)}, "
+                          f"not {fields['decision']!r}")
     if "priority" in fields and fields["priority"] not in PRIORITIES:
-        raise PolicyError(f"{where}: priority must be one of {', '.join(PRIORITIES)}")
+        raise PolicyError(f"{where}: priority must be one of {', '.join(PRIORITIES)}, "
+                          f"not {fields['priority']!r}")
     if "reply_mode" in fields and fields["reply_mode"] not in REPLY_MODES:
-        raise PolicyError(f"{where}: reply_mode must be one of {', '.join(REPLY_MODES)}")
+        raise PolicyError(f"{where}: reply_mode must be one of {', '.join(REPLY_MODES)}, "
+                          f"not {fields['reply_mode']!r}")
     if "owner" in fields and not re.fullmatch(r"[a-z0-9_-]+", str(fields["owner"])):
-        raise PolicyError(f"{where}: owner must be a team slug (a-z, 0-9, - and _)")
+        raise PolicyError(f"{where}: owner must be a team slug (a-z, 0-9, - and _) "
+                          f"or account_owner, not {fields['owner']!r}")
     if "first_response" in fields:
-        fields["first_response"] = parse_duration(fields["first_response"], where)
+        fields["first_response"] = parse_duration(fields["first_response"],
+                                                  f"{where}: first_response")
     return fields
 
 
-def _parse_rule(data: object, index: int) -> Rule:
+def _condition(when: object, where: str, allowed: set[str]) -> conditions.Condition:
+    try:
+        return conditions.parse(when, where, allowed)
+    except conditions.ConditionError as e:
+        raise PolicyError(str(e)) from None
+
+
+@dataclass
+class _Draft:
+    """A rule as written, before `extends` is resolved."""
+
+    name: str
+    when: dict
+    condition: conditions.Condition
+    base: dict
+    levels: dict[int, dict] | None
+    extends: str | None
+
+
+def _parse_rule(data: object, index: int) -> _Draft:
     where = f"rules[{index}]"
     if not isinstance(data, dict):
         raise PolicyError(f"{where}: a rule must be a mapping")
-    _check_keys(data, {"name", "when", "severity"} | OUTCOME_FIELDS, where)
     name = data.get("name")
     if not isinstance(name, str) or not name:
         raise PolicyError(f"{where}: every rule needs a name")
     where = f"rule {name!r}"
-    try:
-        conditions.validate(data.get("when"), where, RULE_CONDITIONS)
-    except conditions.ConditionError as e:
-        raise PolicyError(str(e)) from None
+    _check_keys(data, RULE_FIELDS, where)
+    extends = data.get("extends")
+    if extends is not None and (not isinstance(extends, str) or not extends):
+        raise PolicyError(f"{where}: extends must name another rule")
+    condition = _condition(data.get("when"), where, RULE_CONDITIONS)
     base = _check_fields({k: data[k] for k in OUTCOME_FIELDS if k in data}, where)
     levels = data.get("severity")
-    if not isinstance(levels, dict) or 1 not in levels:
-        raise PolicyError(f"{where}: 'severity' must map 1 (and optionally 2, 3) to outcomes")
+    if levels is None and extends:
+        return _Draft(name, dict(data.get("when") or {}), condition, base, None, extends)
+    if not isinstance(levels, dict) or not levels:
+        raise PolicyError(f"{where}: 'severity' must map 1 (and optionally 2, 3) to outcomes, "
+                          "e.g. severity: {1: {priority: P3, first_response: 4h}}")
     by_severity = {}
     for level, fields in levels.items():
-        if level not in (1, 2, 3) or not isinstance(fields, dict):
-            raise PolicyError(f"{where}: severity levels are 1, 2 and 3, each a mapping")
+        if level not in SEVERITY_LEVELS or not isinstance(fields, dict):
+            raise PolicyError(f"{where}: severity {level!r}: severity levels are 1, 2 and 3, "
+                              "each a mapping of outcome fields")
         _check_keys(fields, OUTCOME_FIELDS, f"{where} severity {level}")
         by_severity[level] = _check_fields(fields, f"{where} severity {level}")
-    for level in by_severity:
-        merged = {**base, **by_severity[max(s for s in by_severity if s <= level)]}
-        missing = {"decision", "priority", "reply_mode", "owner"} - set(merged)
-        if missing:
-            raise PolicyError(f"{where} severity {level}: missing {', '.join(sorted(missing))}")
-    return Rule(name, dict(data.get("when") or {}), base, by_severity)
+    return _Draft(name, dict(data.get("when") or {}), condition, base, by_severity, extends)
 
 
-def _parse_adjustment(data: object, index: int) -> dict:
+def _resolve(drafts: list[_Draft]) -> tuple[Rule, ...]:
+    """Rules with what they extend filled in; the parent's fields, the rule's own win."""
+    by_name = {d.name: d for d in drafts}
+    resolved: dict[str, tuple[dict, dict[int, dict]]] = {}
+
+    def table(draft: _Draft, chain: list[str]) -> tuple[dict, dict[int, dict]]:
+        if draft.name in resolved:
+            return resolved[draft.name]
+        if draft.name in chain:
+            cycle = " → ".join([*chain[chain.index(draft.name):], draft.name])
+            raise PolicyError(f"rule {draft.name!r}: rules extend each other in a cycle: {cycle}")
+        if draft.extends is None:
+            base, levels = draft.base, draft.levels or {}
+        else:
+            parent = by_name.get(draft.extends)
+            if parent is None:
+                raise PolicyError(f"rule {draft.name!r}: extends {draft.extends!r}, which is "
+                                  f"not a rule (rules: {', '.join(by_name)})")
+            parent_base, parent_levels = table(parent, [*chain, draft.name])
+            base = {**parent_base, **draft.base}
+            # A field the rule states for all severities overrides the parent's
+            # per-severity values of it too.
+            levels = {level: {k: v for k, v in fields.items() if k not in draft.base}
+                      for level, fields in parent_levels.items()}
+            for level, fields in sorted((draft.levels or {}).items()):
+                lower = [s for s in levels if s <= level]
+                start = levels[max(lower)] if lower else {}
+                levels[level] = {**start, **fields}
+        resolved[draft.name] = base, levels
+        return base, levels
+
+    rules = []
+    for draft in drafts:
+        base, levels = table(draft, [])
+        where = f"rule {draft.name!r}"
+        if 1 not in levels:
+            raise PolicyError(f"{where}: 'severity' must give level 1 (and optionally 2, 3)")
+        for level in levels:
+            merged = {**base, **levels[level]}
+            missing = [f for f in REQUIRED_FIELDS if f not in merged]
+            if missing:
+                raise PolicyError(f"{where} severity {level}: missing {', '.join(missing)} "
+                                  "(state it on the rule, on the level, or in the rule it "
+                                  "extends)")
+        rules.append(Rule(draft.name, draft.when, dict(base), dict(levels), draft.condition,
+                          draft.extends))
+    return tuple(rules)
+
+
+def _check_reachable(rules: tuple[Rule, ...]) -> None:
+    catch_all = next((i for i, r in enumerate(rules) if not r.condition), None)
+    if catch_all is None:
+        raise PolicyError("the last rule must have no 'when', so that every post gets a decision "
+                          f"(rule {rules[-1].name!r} has one)")
+    if catch_all != len(rules) - 1:
+        raise PolicyError(f"rule {rules[catch_all + 1].name!r} is unreachable: "
+                          f"rule {rules[catch_all].name!r} before it matches every post")
+    for i, later in enumerate(rules[:-1]):
+        for earlier in rules[:i]:
+            if conditions.covers(earlier.condition, later.condition):
+                raise PolicyError(
+                    f"rule {later.name!r} is unreachable: rule {earlier.name!r} before it "
+                    f"({earlier.condition.description}) matches every post it could match; "
+                    "move it earlier or narrow the earlier rule")
+
+
+def _referenced(condition: conditions.Condition, key: str) -> set[str]:
+    """Every value a condition names for `key`, inside `any` and `not` too."""
+    found = set(condition.when.get(key, ()))
+    for branch in condition.when.get("any", ()):
+        found |= _referenced(branch, key)
+    if "not" in condition.when:
+        found |= _referenced(condition.when["not"], key)
+    return found
+
+
+def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -> Adjustment:
     where = f"adjustments[{index}]"
     if not isinstance(data, dict):
         raise PolicyError(f"{where}: an adjustment must be a mapping")
-    _check_keys(data, {"name", "when", "set"}, where)
-    if not data.get("name"):
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
         raise PolicyError(f"{where}: every adjustment needs a name")
-    try:
-        conditions.validate(data.get("when"), f"adjustment {data['name']!r}", ADJUSTMENT_CONDITIONS)
-    except conditions.ConditionError as e:
-        raise PolicyError(str(e)) from None
+    where = f"adjustment {name!r}"
+    _check_keys(data, {"name", "when", "set"}, where)
+    condition = _condition(data.get("when"), where, ADJUSTMENT_CONDITIONS)
+    for key, values in produced.items():
+        unknown = sorted(_referenced(condition, key) - values)
+        if unknown:
+            raise PolicyError(f"{where}: when.{key}: no rule or earlier adjustment gives "
+                              f"{key} {unknown[0]!r}, so the test can never be met "
+                              f"({key} given: {', '.join(sorted(values))})")
     changes = data.get("set")
     if not isinstance(changes, dict) or not changes:
-        raise PolicyError(f"adjustment {data['name']!r}: 'set' must be a non-empty mapping")
-    _check_keys(changes, ADJUSTABLE_FIELDS, f"adjustment {data['name']!r}")
-    checked = _check_fields(changes, f"adjustment {data['name']!r}")
+        raise PolicyError(f"{where}: 'set' must be a non-empty mapping of "
+                          f"{', '.join(sorted(ADJUSTABLE_FIELDS))}")
+    _check_keys(changes, ADJUSTABLE_FIELDS, f"{where}: set")
+    checked = _check_fields(changes, f"{where}: set")
     if "priority_at_least" in checked and checked["priority_at_least"] not in PRIORITIES:
-        raise PolicyError(f"adjustment {data['name']!r}: priority_at_least must be P0–P4")
-    return {"name": data["name"], "when": data.get("when") or {}, "set": checked}
+        raise PolicyError(f"{where}: set.priority_at_least must be one of "
+                          f"{', '.join(PRIORITIES)}, not {checked['priority_at_least']!r}")
+    for key in produced:
+        if key in checked:
+            produced[key].add(checked[key])
+    return Adjustment(name, dict(data.get("when") or {}), checked, condition)
 
 
-def parse_policy(source: str, version: int = 0) -> Policy:
+def _parse_severity(severity: object) -> tuple[int, frozenset[str], frozenset[str]]:
+    if not isinstance(severity, dict):
+        raise PolicyError("severity: must be a mapping of high_reach_followers, s2_tiers "
+                          "and s3_cues")
+    _check_keys(severity, {"high_reach_followers", "s2_tiers", "s3_cues"}, "severity")
+    reach = severity.get("high_reach_followers", 10_000)
+    if not isinstance(reach, int) or isinstance(reach, bool) or reach < 0:
+        raise PolicyError("severity.high_reach_followers must be a whole number, "
+                          f"not {reach!r}")
+    tiers = severity.get("s2_tiers") or []
+    if not (isinstance(tiers, list) and all(isinstance(t, str) for t in tiers)):
+        raise PolicyError("severity.s2_tiers must be a list of contact tiers, e.g. [customer, vip]")
+    cues = severity.get("s3_cues") or []
+    if not (isinstance(cues, list) and all(isinstance(c, str) for c in cues)):
+        raise PolicyError("severity.s3_cues must be a list of cue names")
+    unknown = [c for c in cues if c not in conditions.CUES]
+    if unknown:
+        raise PolicyError(f"severity.s3_cues: unknown cue {unknown[0]!r} "
+                          f"(allowed: {', '.join(conditions.CUES)})")
+    return reach, frozenset(tiers), frozenset(cues)
+
+
+def parse_policy(source: str, version: int = 0,
+                 known_topics: set[str] | None = None) -> Policy:
+    """Check and compile a policy. With `known_topics`, a condition naming any other
+    topic is rejected too (the desk passes its topics when a policy is installed)."""
     try:
         data = yaml.safe_load(source)
     except yaml.YAMLError as e:
         raise PolicyError(f"not valid YAML: {e}") from None
     if not isinstance(data, dict):
-        raise PolicyError("a policy must be a YAML mapping")
+        raise PolicyError("a policy must be a YAML mapping with name, severity, rules and "
+                          "adjustments")
     _check_keys(data, {"name", "severity", "rules", "adjustments"}, "policy")
-    severity = data.get("severity") or {}
-    if not isinstance(severity, dict):
-        raise PolicyError("severity: must be a mapping")
-    _check_keys(severity, {"high_reach_followers", "s2_tiers", "s3_cues"}, "severity")
+    if "name" in data and not isinstance(data["name"], str):
+        raise PolicyError("name: must be text")
+    reach, s2_tiers, s3_cues = _parse_severity(data.get("severity") or {})
     rules_data = data.get("rules")
     if not isinstance(rules_data, list) or not rules_data:
         raise PolicyError("rules: a policy needs a non-empty list of rules")
-    rules = tuple(_parse_rule(r, i) for i, r in enumerate(rules_data))
-    names = [r.name for r in rules]
+    drafts = [_parse_rule(r, i) for i, r in enumerate(rules_data)]
+    names = [d.name for d in drafts]
     duplicate = next((n for n in names if names.count(n) > 1), None)
     if duplicate:
-        raise PolicyError(f"rule {duplicate!r} is defined twice")
-    catch_all = next((i for i, r in enumerate(rules) if not r.when), None)
-    if catch_all is None:
-        raise PolicyError("the last rule must have no 'when', so that every post gets a decision")
-    if catch_all != len(rules) - 1:
-        raise PolicyError(f"rule {rules[catch_all + 1].name!r} is unreachable: "
-                          f"rule {rules[catch_all].name!r} before it matches every post")
-    adjustments = tuple(_parse_adjustment(a, i)
-                        for i, a in enumerate(data.get("adjustments") or []))
-    reach = severity.get("high_reach_followers", 10_000)
-    if not isinstance(reach, int) or reach < 0:
-        raise PolicyError("severity.high_reach_followers must be a whole number")
+        raise PolicyError(f"rule {duplicate!r} is defined twice; rule names must be unique")
+    rules = _resolve(drafts)
+    _check_reachable(rules)
+    adjustments_data = data.get("adjustments") or []
+    if not isinstance(adjustments_data, list):
+        raise PolicyError("adjustments: must be a list")
+    produced = {key: {rule.outcome(level).__dict__[key] for rule in rules
+                      for level in SEVERITY_LEVELS}
+                for key in ("owner", "decision")}
+    adjustments = tuple(_parse_adjustment(a, i, produced)
+                        for i, a in enumerate(adjustments_data))
+    adjustment_names = [a.name for a in adjustments]
+    duplicate = next((n for n in adjustment_names if adjustment_names.count(n) > 1), None)
+    if duplicate:
+        raise PolicyError(f"adjustment {duplicate!r} is defined twice; names must be unique")
+    if known_topics is not None:
+        _check_topics(rules, adjustments, known_topics)
     return Policy(
         name=str(data.get("name") or "Unnamed policy"),
         rules=rules,
         adjustments=adjustments,
         high_reach_followers=reach,
-        s2_tiers=frozenset(severity.get("s2_tiers") or ()),
-        s3_cues=frozenset(severity.get("s3_cues") or ()),
+        s2_tiers=s2_tiers,
+        s3_cues=s3_cues,
         version=version,
         source=source,
     )
+
+
+def _check_topics(rules: tuple[Rule, ...], adjustments: tuple[Adjustment, ...],
+                  known: set[str]) -> None:
+    for kind, items in (("rule", rules), ("adjustment", adjustments)):
+        for item in items:
+            unknown = sorted(_referenced(item.condition, "topics") - known)
+            if unknown:
+                shown = ", ".join(sorted(known)) or "none yet"
+                raise PolicyError(f"{kind} {item.name!r}: when.topics: unknown topic "
+                                  f"{unknown[0]!r} (the desk's topics: {shown})")
 
 
 def default_policy() -> Policy:
@@ -216,18 +397,22 @@ def severity_of(policy: Policy, facts: dict) -> tuple[int, str]:
     return 1, "severity S1"
 
 
-def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
-    """Apply the matrix to the facts about one post: the outcome and its reasons."""
-    rule = next(r for r in policy.rules if conditions.matches(r.when, facts))
+def evaluate(policy: Policy, facts: dict) -> tuple[Rule, Outcome, list[tuple[Adjustment, dict]]]:
+    """The rule that decides, the outcome, and each adjustment that changed it with its
+    changes. `decide` words this as reasons; a simulation needs only the outcome."""
+    rule = next(r for r in policy.rules if r.condition.matches(facts))
     outcome = rule.outcome(facts["severity"])
-    reasons = [f"policy rule {rule.name} ({conditions.describe(rule.when)}): "
-               f"{outcome.decision}, {outcome.priority}"]
+    applied = []
+    adjusted_facts = None
     for adjustment in policy.adjustments:
-        adjusted_facts = {**facts, "decision": outcome.decision, "priority": outcome.priority,
-                          "owner": outcome.owner}
-        if not conditions.matches(adjustment["when"], adjusted_facts):
+        if adjusted_facts is None:
+            adjusted_facts = dict(facts)
+        adjusted_facts["decision"] = outcome.decision
+        adjusted_facts["priority"] = outcome.priority
+        adjusted_facts["owner"] = outcome.owner
+        if not adjustment.condition.matches(adjusted_facts):
             continue
-        changes = dict(adjustment["set"])
+        changes = dict(adjustment.set)
         floor = changes.pop("priority_at_least", None)
         if floor and floor < outcome.priority:  # "P0" < "P4": lower is more urgent
             changes["priority"] = floor
@@ -236,6 +421,17 @@ def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
         changes = {k: v for k, v in changes.items() if getattr(outcome, k) != v}
         if changes:
             outcome = Outcome(**{**outcome.__dict__, **changes})
-            shown = ", ".join(f"{k} {v}" for k, v in changes.items())
-            reasons.append(f"adjustment {adjustment['name']}: {shown}")
+            applied.append((adjustment, changes))
+    return rule, outcome, applied
+
+
+def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
+    """Apply the matrix to the facts about one post: the outcome and its reasons."""
+    rule, outcome, applied = evaluate(policy, facts)
+    first = rule.outcome(facts["severity"])
+    reasons = [f"policy rule {rule.name} ({rule.condition.description}): "
+               f"{first.decision}, {first.priority}"]
+    for adjustment, changes in applied:
+        shown = ", ".join(f"{k} {v}" for k, v in changes.items())
+        reasons.append(f"adjustment {adjustment.name}: {shown}")
     return outcome, reasons

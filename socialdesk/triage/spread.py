@@ -4,6 +4,10 @@ Enrichment is pure CPU and holds the GIL, so one process triages at one
 core's speed. In the embedded mode, which has no workers, a batch is split
 between this process and a small pool of helper processes. In the scale-out
 mode the Celery workers are the parallelism and this stays at one process.
+
+The policy and the topic matcher travel to the helpers with every chunk, so
+both must pickle small: a TopicMatcher pickles as its specs and each helper
+keeps the matcher it builds from them.
 """
 
 import logging
@@ -13,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
+from socialdesk.triage.engine import PostInput, TopicMatcher, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy
 
 # Below this many posts per process, shipping them to a helper costs more
@@ -33,16 +37,17 @@ def _helpers(count: int) -> ProcessPoolExecutor:
     return _pool
 
 
-def triage_spread(posts: list[PostInput], policy: Policy, processes: int) -> list[TriageResult]:
+def triage_spread(posts: list[PostInput], policy: Policy, processes: int,
+                  topics: TopicMatcher | None = None) -> list[TriageResult]:
     shares = min(processes, len(posts) // MIN_PER_PROCESS)
     if shares < 2:
-        return triage_batch(posts, policy)
+        return triage_batch(posts, policy, topics)
     chunks = _split(posts, shares)
     pool = _helpers(processes - 1)
-    futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks[1:]]
-    results = triage_batch(chunks[0], policy)
+    futures = [pool.submit(triage_batch, chunk, policy, topics) for chunk in chunks[1:]]
+    results = triage_batch(chunks[0], policy, topics)
     for chunk, future in zip(chunks[1:], futures, strict=True):
-        results.extend(_result_or_here(future, chunk, policy))
+        results.extend(_result_or_here(future, chunk, policy, topics))
     return results
 
 
@@ -51,7 +56,8 @@ def _split(posts: list[PostInput], parts: int) -> list[list[PostInput]]:
     return [posts[start:start + size] for start in range(0, len(posts), size)]
 
 
-def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy) -> list[TriageResult]:
+def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy,
+                    topics: TopicMatcher | None = None) -> list[TriageResult]:
     """A helper's results, or the same work done here if the helper died.
 
     A helper can die, for instance when a script that imports socialdesk lacks
@@ -64,19 +70,20 @@ def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy) -> l
     except BrokenProcessPool:
         logger.warning("a triage helper process died; triaging its share in this process")
         _pool = None
-        return triage_batch(chunk, policy)
+        return triage_batch(chunk, policy, topics)
 
 
-def triage_in_background(posts: list[PostInput], policy: Policy,
-                         processes: int) -> Callable[[], list[TriageResult]]:
+def triage_in_background(posts: list[PostInput], policy: Policy, processes: int,
+                         topics: TopicMatcher | None = None
+                         ) -> Callable[[], list[TriageResult]]:
     """Start triaging in the helper processes; the returned function waits for the results.
 
     Used to triage the next batch while this process writes the previous one.
     """
     if processes < 2 or len(posts) < MIN_PER_PROCESS:
-        return lambda: triage_batch(posts, policy)
+        return lambda: triage_batch(posts, policy, topics)
     pool = _helpers(processes - 1)
     chunks = _split(posts, processes - 1)
-    futures = [pool.submit(triage_batch, chunk, policy) for chunk in chunks]
+    futures = [pool.submit(triage_batch, chunk, policy, topics) for chunk in chunks]
     return lambda: [result for chunk, future in zip(chunks, futures, strict=True)
-                    for result in _result_or_here(future, chunk, policy)]
+                    for result in _result_or_here(future, chunk, policy, topics)]

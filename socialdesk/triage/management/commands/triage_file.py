@@ -9,6 +9,7 @@ from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, rea
 from socialdesk.pipeline import contract, decide, record_input
 from socialdesk.routing.rules import default_rules
 from socialdesk.triage.policy import PolicyError, default_policy, parse_policy
+from socialdesk.triage.topics import TopicError, TopicMatcher, parse_topics
 
 BATCH = 1000
 
@@ -21,6 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("file", help="posts in the import schema, or - for standard input")
         parser.add_argument("--format", choices=FORMATS)
         parser.add_argument("--policy", help="a response policy YAML (default: the built-in one)")
+        parser.add_argument("--topics", metavar="FILE.yaml",
+                            help="the brand's topics (the shape `socialdesk topics export` "
+                                 "writes); each output line then also has 'topics'")
         parser.add_argument("-o", "--output", help="write here instead of standard output")
 
     def handle(self, *args, **options):
@@ -29,6 +33,17 @@ class Command(BaseCommand):
                       if options["policy"] else default_policy())
         except (OSError, PolicyError) as e:
             raise CommandError(f"policy: {e}") from None
+        topics = None
+        if options["topics"]:
+            where = f"topics: {options['topics']}"
+            try:
+                topics = TopicMatcher(parse_topics(Path(options["topics"]).read_text("utf-8")))
+            except OSError as e:
+                raise CommandError(f"{where}: {e.strerror}") from None
+            except UnicodeDecodeError:
+                raise CommandError(f"{where}: not UTF-8 text") from None
+            except TopicError as e:
+                raise CommandError(f"{where}: {e}") from None
         rules = default_rules()
         name = options["file"]
         if name != "-" and not Path(name).is_file():
@@ -46,14 +61,17 @@ class Command(BaseCommand):
                     continue
                 batch.append(record_input(item))
                 if len(batch) >= BATCH:
-                    self._write(out, decide(batch, policy, rules))
+                    self._write(out, decide(batch, policy, rules, topics), topics)
                     batch = []
-            self._write(out, decide(batch, policy, rules))
+            self._write(out, decide(batch, policy, rules, topics), topics)
         if options["output"]:
             out.close()
         if rejected:
             raise CommandError(f"{rejected:,} records were rejected", returncode=1)
 
-    def _write(self, out, decided) -> None:
+    def _write(self, out, decided, topics: TopicMatcher | None) -> None:
         for result, route in decided:
-            out.write(json.dumps(contract(result, route), ensure_ascii=False) + "\n")
+            line = contract(result, route)
+            if topics is not None:  # only when asked: the contract's keys stay as documented
+                line["topics"] = result.topics
+            out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -1,0 +1,298 @@
+"""What a policy may say, and how a mistake in it is reported."""
+
+import pickle
+
+import pytest
+import yaml
+
+from socialdesk.triage.policy import (
+    DEFAULT_POLICY_PATH,
+    PolicyError,
+    decide,
+    default_policy,
+    parse_policy,
+)
+
+
+def variant(change) -> str:
+    data = yaml.safe_load(DEFAULT_POLICY_PATH.read_text())
+    change(data)
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def rule(name, when=None, **fields):
+    if "extends" not in fields:
+        defaults = {"decision": "respond", "reply_mode": "public", "owner": "care",
+                    "severity": {1: {"priority": "P3", "first_response": "4h"}}}
+        fields = {**defaults, **fields}
+    fields = {k: v for k, v in fields.items() if v is not None}
+    return {"name": name, **({"when": when} if when is not None else {}), **fields}
+
+
+CATCH_ALL = rule("everything-else", decision="monitor", reply_mode="none",
+                 severity={1: {"priority": "P4"}})
+
+
+def policy_of(*rules, adjustments=(), severity=None) -> str:
+    data = {"name": "Test", "rules": [*rules, CATCH_ALL]}
+    if adjustments:
+        data["adjustments"] = list(adjustments)
+    if severity is not None:
+        data["severity"] = severity
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+def facts(**overrides):
+    base = {"category": "complaint", "sentiment": "negative", "channel": "x",
+            "visibility": "public", "tier": "", "lang": "en", "cues": set(), "severity": 1,
+            "followers": 10, "text": "", "labels": {"complaint"}, "topics": set(),
+            "account_owner": "", "repeat_poster": False}
+    return {**base, **overrides}
+
+
+def rule_for(policy_source: str, **fact_values) -> str:
+    outcome, reasons = decide(parse_policy(policy_source), facts(**fact_values))
+    return reasons[0].split()[2]
+
+
+# Every kind of mistake names the place and says what is allowed.
+@pytest.mark.parametrize("source, message", [
+    (variant(lambda d: d["rules"][0].update(colour="red")),
+     r"rule 'crisis-trigger': unknown field 'colour' \(allowed: decision, extends,"),
+    (variant(lambda d: d.update(colour="red")), r"policy: unknown field 'colour'"),
+    (variant(lambda d: d["rules"][0]["when"].update(mood=["sad"])),
+     r"rule 'crisis-trigger': unknown condition 'mood' in when \(known: any, category,"),
+    (variant(lambda d: d["rules"][0]["when"].update(category=["crisis", "disaster"])),
+     r"rule 'crisis-trigger': when.category: unknown value 'disaster' "
+     r"\(allowed: complaint, question, praise"),
+    (policy_of(rule("r", {"sentiment": ["angry"]})),
+     r"rule 'r': when.sentiment: unknown value 'angry' \(allowed: negative, neutral, positive\)"),
+    (policy_of(rule("r", {"cues": ["lawsuit"]})),
+     r"rule 'r': when.cues: unknown value 'lawsuit' \(allowed: safety, legal, regulator, press, "
+     r"churn, outage, personal_data\)"),
+    (policy_of(rule("r", {"visibility": ["secret"]})), r"when.visibility: unknown value 'secret'"),
+    (policy_of(rule("r", {"labels": ["complaint", "moan"]})), r"when.labels: unknown value 'moan'"),
+    (policy_of(rule("r", {"category": "complaint"})),
+     r"rule 'r': when.category: must be a non-empty list, such as \[complaint\]"),
+    (policy_of(rule("r", {"repeat_poster": "yes"})),
+     r"rule 'r': when.repeat_poster: must be true or false"),
+    (policy_of(rule("r", {"severity_at_least": 4})),
+     r"when.severity_at_least: must be a whole number from 1 to 3"),
+    (policy_of(rule("r", {"keywords": []})),
+     r"rule 'r': when.keywords: must be a non-empty list of words or phrases"),
+    (policy_of(rule("r", {"any": [{"category": ["complaint"]}, {"tier": ["VIP!"]}]})),
+     r"rule 'r': when.any\[1\].tier: unknown value 'VIP!'"),
+    (policy_of(rule("r", {"not": {"decision": ["respond"]}})),
+     r"rule 'r': unknown condition 'decision' in when.not"),
+    (policy_of(rule("r", {"not": {}})), r"when.not: must be a non-empty condition"),
+    (variant(lambda d: d["rules"][0].update(decision="ignore")),
+     r"rule 'crisis-trigger': decision must be one of respond, escalate, monitor, let_stand, "
+     r"hide, not 'ignore'"),
+    (variant(lambda d: d["rules"][0]["severity"][1].update(priority="P9")),
+     r"rule 'crisis-trigger' severity 1: priority must be one of P0, P1, P2, P3, P4"),
+    (variant(lambda d: d["rules"][0]["severity"][1].update(first_response="soon")),
+     r"rule 'crisis-trigger' severity 1: first_response: 'soon' is not a duration such as 30m"),
+    (variant(lambda d: d["rules"][0]["severity"][1].update(first_response="0m")),
+     r"'0m' is not a duration"),
+    (variant(lambda d: d["rules"][0]["severity"].update({4: {"priority": "P0"}})),
+     r"rule 'crisis-trigger': severity 4: severity levels are 1, 2 and 3"),
+    (variant(lambda d: d["rules"][1]["when"].update(text_matches="(unclosed")),
+     r"rule 'spam': when.text_matches: not a valid pattern"),
+    (variant(lambda d: d["rules"].pop()),
+     r"the last rule must have no 'when', so that every post gets a decision"),
+    (variant(lambda d: d["rules"].insert(0, CATCH_ALL)),
+     r"rule 'crisis-trigger' is unreachable: rule 'everything-else' before it matches every post"),
+    (variant(lambda d: d["rules"].append(dict(d["rules"][0]))), r"defined twice"),
+    (variant(lambda d: d["severity"].update(s3_cues=["safety", "gossip"])),
+     r"severity.s3_cues: unknown cue 'gossip' \(allowed: safety,"),
+    (variant(lambda d: d["adjustments"][0]["set"].update(colour="red")),
+     r"adjustment 'personal-data-in-public': set: unknown field 'colour' \(allowed: decision,"),
+    (variant(lambda d: d["adjustments"][0]["when"].update(cues=["gossip"])),
+     r"adjustment 'personal-data-in-public': when.cues: unknown value 'gossip'"),
+    (variant(lambda d: d["adjustments"][1]["when"].update(decision=["hold"])),
+     r"adjustment 'churn-risk': when.decision: unknown value 'hold'"),
+    ("rules: [", r"not valid YAML"),
+    ("- just a list", r"a policy must be a YAML mapping"),
+])
+def test_it_rejects_a_mistake_naming_the_place_and_what_is_allowed(source, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(source)
+
+
+def test_it_rejects_a_rule_that_an_earlier_narrower_rule_cannot_leave_anything_for():
+    source = policy_of(rule("complaints", {"category": ["complaint"]}),
+                       rule("complaints-on-x", {"category": ["complaint"], "channel": ["x"]}))
+    with pytest.raises(PolicyError, match=r"rule 'complaints-on-x' is unreachable: rule "
+                                          r"'complaints' before it \(category complaint\) "
+                                          r"matches every post it could match"):
+        parse_policy(source)
+
+
+@pytest.mark.parametrize("earlier, later", [
+    ({"cues": ["legal", "press"]}, {"cues": ["legal"], "sentiment": ["negative"]}),
+    ({"category": ["complaint", "rant"]}, {"category": ["rant"]}),
+    ({"severity_at_least": 2}, {"severity_at_least": 3}),
+    ({"followers_at_least": 1000}, {"followers_at_least": 5000, "channel": ["x"]}),
+    ({"keywords": ["refund", "money back"]}, {"keywords": ["Money  back"]}),
+    ({"text_matches": "refund"}, {"text_matches": "refund", "channel": ["x"]}),
+    ({"repeat_poster": True}, {"repeat_poster": True, "category": ["complaint"]}),
+    ({"any": [{"category": ["praise"]}, {"cues": ["churn"]}]}, {"cues": ["churn"]}),
+    ({"not": {"tier": ["vip"]}}, {"tier": ["customer"]}),
+    ({"not": {"tier": ["vip"]}}, {"not": {"tier": ["vip", "customer"]}}),
+    ({"category": ["complaint", "rant"]},
+     {"any": [{"category": ["complaint"]}, {"category": ["rant"]}], "channel": ["x"]}),
+])
+def test_it_finds_a_later_rule_that_can_never_fire(earlier, later):
+    with pytest.raises(PolicyError, match=r"rule 'later' is unreachable: rule 'earlier'"):
+        parse_policy(policy_of(rule("earlier", earlier), rule("later", later)))
+
+
+@pytest.mark.parametrize("earlier, later", [
+    ({"category": ["complaint"], "channel": ["x"]}, {"category": ["complaint"]}),
+    ({"severity_at_least": 3}, {"severity_at_least": 2}),
+    ({"text_matches": "refund"}, {"text_matches": "refund|money back"}),
+    ({"keywords": ["refund"]}, {"keywords": ["refund", "money back"]}),
+    ({"text_matches": "refund"}, {"keywords": ["refund"]}),
+    ({"not": {"tier": ["vip"]}}, {"category": ["complaint"]}),
+    ({"any": [{"category": ["praise"]}, {"cues": ["churn"]}]}, {"category": ["complaint"]}),
+    ({"labels": ["complaint"]}, {"category": ["complaint"]}),
+])
+def test_it_keeps_a_later_rule_that_might_fire(earlier, later):
+    policy = parse_policy(policy_of(rule("earlier", earlier), rule("later", later)))
+    assert [r.name for r in policy.rules] == ["earlier", "later", "everything-else"]
+
+
+def test_a_rule_extends_another_and_overrides_what_it_states():
+    policy = parse_policy(variant(lambda d: d["rules"].insert(2, {
+        "name": "vip-praise", "extends": "positive",
+        "when": {"category": ["praise"], "tier": ["vip"]},
+        "owner": "pr", "severity": {2: {"priority": "P2"}},
+    })))
+    vip = next(r for r in policy.rules if r.name == "vip-praise")
+    low, high = vip.outcome(1), vip.outcome(2)
+    assert (low.decision, low.reply_mode, low.owner, low.priority,
+            low.first_response_minutes) == ("respond", "public", "pr", "P4", 1440)
+    # Level 2 keeps the parent's level-2 target and takes its own priority.
+    assert (high.priority, high.first_response_minutes, high.owner) == ("P2", 240, "pr")
+
+
+def test_a_field_stated_for_every_severity_overrides_the_parents_per_severity_value():
+    policy = parse_policy(policy_of(
+        rule("base-rule", {"category": ["question"]},
+             severity={1: {"priority": "P3", "first_response": "4h"},
+                       2: {"priority": "P2", "first_response": "1h"}}),
+        rule("quick", {"category": ["praise"]}, extends="base-rule", first_response="30m"),
+    ))
+    quick = policy.rules[1]
+    assert [quick.outcome(s).first_response_minutes for s in (1, 2)] == [30, 30]
+    assert [quick.outcome(s).priority for s in (1, 2)] == ["P3", "P2"]
+
+
+def test_extends_is_resolved_whatever_the_order_of_the_rules():
+    policy = parse_policy(policy_of(
+        rule("child", {"category": ["praise"]}, extends="parent"),
+        rule("parent", {"category": ["question"]}, owner="community"),
+    ))
+    assert policy.rules[0].outcome(1).owner == "community"
+
+
+def test_it_rejects_extending_a_rule_that_does_not_exist():
+    with pytest.raises(PolicyError, match=r"rule 'child': extends 'nobody', which is not a rule "
+                                          r"\(rules: child, everything-else\)"):
+        parse_policy(policy_of(rule("child", {"category": ["praise"]}, extends="nobody")))
+
+
+def test_it_rejects_rules_that_extend_each_other_naming_the_cycle():
+    source = policy_of(rule("a", {"category": ["praise"]}, extends="b"),
+                       rule("b", {"category": ["question"]}, extends="c"),
+                       rule("c", {"category": ["rant"]}, extends="a"))
+    with pytest.raises(PolicyError, match=r"rules extend each other in a cycle: a → b → c → a"):
+        parse_policy(source)
+
+
+def test_it_rejects_a_rule_that_extends_itself():
+    with pytest.raises(PolicyError, match=r"cycle: a → a"):
+        parse_policy(policy_of(rule("a", {"category": ["praise"]}, extends="a")))
+
+
+def test_it_rejects_a_rule_that_lacks_a_field_even_after_extends():
+    source = policy_of(rule("r", {"category": ["praise"]}, owner=None))
+    with pytest.raises(PolicyError, match=r"rule 'r' severity 1: missing owner"):
+        parse_policy(source)
+
+
+def test_it_rejects_an_adjustment_that_tests_an_owner_no_rule_gives():
+    source = variant(lambda d: d["adjustments"].append(
+        {"name": "sales-leads", "when": {"owner": ["sales"]}, "set": {"reply_mode": "private"}}))
+    with pytest.raises(PolicyError, match=r"adjustment 'sales-leads': when.owner: no rule or "
+                                          r"earlier adjustment gives owner 'sales'"):
+        parse_policy(source)
+
+
+def test_an_adjustment_may_test_an_owner_an_earlier_adjustment_gives():
+    source = variant(lambda d: d["adjustments"].extend([
+        {"name": "to-sales", "when": {"keywords": ["quote"]}, "set": {"owner": "sales"}},
+        {"name": "sales-private", "when": {"owner": ["sales"]}, "set": {"reply_mode": "private"}},
+    ]))
+    outcome, reasons = decide(parse_policy(source),
+                              facts(category="question", text="can I get a quote?"))
+    assert (outcome.owner, outcome.reply_mode) == ("sales", "private")
+    assert reasons[1:] == ["adjustment to-sales: owner sales",
+                           "adjustment sales-private: reply_mode private"]
+
+
+def test_it_rejects_topics_the_desk_does_not_know_when_told_its_topics():
+    source = policy_of(rule("billing", {"topics": ["billing"]}))
+    assert parse_policy(source).rules[0].name == "billing"
+    with pytest.raises(PolicyError, match=r"rule 'billing': when.topics: unknown topic "
+                                          r"'billing' \(the desk's topics: delivery\)"):
+        parse_policy(source, known_topics={"delivery"})
+
+
+# The new conditions.
+@pytest.mark.parametrize("when, matching, not_matching", [
+    ({"labels": ["abuse"]}, {"labels": {"complaint", "abuse"}}, {"labels": {"complaint"}}),
+    ({"topics": ["billing", "delivery"]}, {"topics": {"delivery"}}, {"topics": {"warranty"}}),
+    ({"keywords": ["refund", "money back"]}, {"text": "I want my MONEY\nback"},
+     {"text": "refunds are slow; my moneyback card"}),
+    ({"keywords": ["c++"]}, {"text": "about c++ support"}, {"text": "about c support"}),
+    ({"repeat_poster": True}, {"repeat_poster": True}, {"repeat_poster": False}),
+    ({"repeat_poster": False}, {"repeat_poster": False}, {"repeat_poster": True}),
+    ({"has_account_owner": True}, {"account_owner": "dana"}, {"account_owner": ""}),
+    ({"has_account_owner": False}, {"account_owner": ""}, {"account_owner": "dana"}),
+    ({"any": [{"category": ["praise"]}, {"cues": ["churn"]}]}, {"cues": {"churn"}},
+     {"category": "question"}),
+    ({"category": ["complaint"], "not": {"tier": ["vip"]}}, {"tier": "customer"},
+     {"tier": "vip"}),
+    ({"not": {"any": [{"channel": ["email"]}, {"visibility": ["private"]}]}},
+     {"channel": "x"}, {"channel": "email"}),
+])
+def test_each_condition_holds_for_the_facts_it_names(when, matching, not_matching):
+    source = policy_of(rule("special", when, owner="pr"))
+    assert rule_for(source, **matching) == "special"
+    assert rule_for(source, **not_matching) == "everything-else"
+
+
+def test_a_condition_on_labels_reads_the_category_when_labels_are_missing():
+    source = policy_of(rule("special", {"labels": ["complaint"]}))
+    given = facts()
+    del given["labels"]
+    _, reasons = decide(parse_policy(source), given)
+    assert reasons[0].startswith("policy rule special (labels complaint)")
+
+
+def test_a_reason_describes_the_new_conditions_in_words():
+    source = policy_of(rule("special", {"keywords": ["refund"], "not": {"tier": ["vip"]},
+                                        "has_account_owner": False}))
+    _, reasons = decide(parse_policy(source), facts(text="refund please"))
+    assert reasons[0] == ("policy rule special (keywords 'refund' and not (tier vip) and not "
+                          "has account owner): respond, P3")
+
+
+def test_a_compiled_policy_survives_the_trip_to_a_helper_process():
+    source = policy_of(rule("special", {"keywords": ["refund"], "any": [
+        {"category": ["complaint"]}, {"not": {"tier": ["vip"]}}]}))
+    policy = pickle.loads(pickle.dumps(parse_policy(source)))
+    assert decide(policy, facts(text="a refund"))[1][0].startswith("policy rule special")
+    assert decide(default_policy(), facts())[0] == \
+        decide(pickle.loads(pickle.dumps(default_policy())), facts())[0]
