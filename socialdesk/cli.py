@@ -19,6 +19,8 @@ COMMANDS = {
     "triage": ("triage_file", False,
                "triage a file offline, no database: one JSON line per post"),
     "eval": ("evaluate", False, "score triage on the public labelled data sets"),
+    "train": ("train_models", True,
+              "train the triage models from the public data (and agents' corrections)"),
     "topics": ("topics", True, "import, export or list the brand's topics (YAML)"),
     "policy": ("policy", True,
                "show, export, validate, install, roll back or simulate the response policy"),

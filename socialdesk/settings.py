@@ -144,6 +144,11 @@ PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 1000)
 # Processes that share the triage of a large batch in the embedded mode (see
 # triage/spread.py); Celery workers are the parallelism of the scale-out mode.
 TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_count() or 1, 4))
+# Which trained tier judges posts: fast (default), accurate or cascade (both
+# need `pip install 'socialdesk[ml]'`); see socialdesk/triage/classify/.
+TRIAGE_TIER = env("TRIAGE_TIER", "fast")
+if TRIAGE_TIER not in ("fast", "accurate", "cascade"):
+    raise ImproperlyConfigured(f"TRIAGE_TIER={TRIAGE_TIER!r}: use fast, accurate or cascade")
 MAX_POST_CHARS = env_int("MAX_POST_CHARS", 40_000)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 

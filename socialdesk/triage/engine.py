@@ -2,21 +2,42 @@
 
 `socialdesk triage FILE`, the evaluation harness and the pipeline all call
 `triage_batch`, so what an analyst sees offline is what the desk decides.
+
+A batch is scored by the trained classifier in one go (classify/), then each
+post gets its risk cues, its categories, its severity and the policy's
+outcome, with every reason in plain words.
 """
 
 import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from socialdesk.triage import classify
 from socialdesk.triage import cues as rules
-from socialdesk.triage import text as signals
+from socialdesk.triage.classify.datasets import SENTIMENTS
+from socialdesk.triage.language import detect_language
 from socialdesk.triage.policy import Outcome, Policy, decide, severity_of
 
-MODEL_VERSION = "rules-vader-1"
 # A link, with or without its scheme ("bit-prize.example/kx92" counts too).
-_URL = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|ly|me|xyz|info|biz|shop|"
-                  r"link|example)(?:/|\b)", re.IGNORECASE)
+_LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|ly|me|xyz|info|biz|shop|"
+                   r"link|example)(?:/|\b)", re.IGNORECASE)
 _QUESTION = re.compile(r"\?\s*(?:$|[^\w]*$)|\?\s")
+# A post is given a category by a model when the model's probability reaches
+# this; the heads are trained with balanced classes, so 0.5 is their natural
+# boundary.
+THRESHOLD = 0.5
+# A model alone calls spam from this probability; below it, between THRESHOLD
+# and here, only with a link or spam wording beside it: comment spam and a
+# happy customer both say "love it, thank you".
+SURE_SPAM = 0.9
+# A complaint the model is at least this sure of, or that a rule names, outranks
+# abusive wording and sarcasm: the customer still needs an answer.
+SURE_COMPLAINT = 0.7
+# Categories in the order that picks the primary one when several apply: what
+# must be acted on first (RESPONSE-MATRIX.md). "weak complaint" is a complaint
+# only a model saw, and not surely: insults and sarcasm then come first.
+PRIMARY_ORDER = ("crisis", "spam", "complaint", "misinformation", "abuse", "rant",
+                 "weak complaint", "suggestion", "question", "praise", "other")
 
 
 @dataclass(slots=True)
@@ -46,7 +67,7 @@ class TriageResult:
     cues: dict[str, tuple[str, ...]]
     reasons: list[str] = field(default_factory=list)
     policy_version: int = 0
-    model_version: str = MODEL_VERSION
+    model_version: str = ""
     model_tier: str = "fast"
     sentiment_probs: dict[str, float] = field(default_factory=dict)
     # Every category that applies, primary first: [{"category": c, "score": p, "by": why}].
@@ -69,79 +90,178 @@ class TriageResult:
         }
 
 
-def categorise(text: str, sentiment: str, score: float, cues: dict) -> tuple[str, str]:
-    """(category, reason). The order encodes which signal wins when several match."""
-    found = rules.category_matches(text)
-
-    def because(name: str) -> str:
-        return f"category {name}: matched " + ", ".join(repr(w) for w in found[name][:4])
-
-    if "safety" in cues:
-        return "crisis", "category crisis: safety cue " + repr(cues["safety"][0])
-    spam = found.get("spam", ())
-    if spam and (len(spam) >= 2 or _URL.search(text)):
-        return "spam", because("spam")
-    if "abuse" in found and sentiment != "positive":
-        return "abuse", because("abuse")
-    if "misinformation" in found:
-        return "misinformation", because("misinformation")
-    complaint = found.get("complaint", ())
-    strong = rules.STRONG_COMPLAINT.search(text)
-    if strong and score < 0.5:
-        return "complaint", f"category complaint: {strong.group().lower()!r} names a failure"
-    if "suggestion" in found and len(complaint) < 2:
-        return "suggestion", because("suggestion")
-    if "rant" in found and sentiment != "positive" and len(complaint) < 2:
-        return "rant", because("rant")
-    if complaint and (sentiment == "negative" or len(complaint) >= 2):
-        return "complaint", because("complaint")
-    # Leaving or an outage is a complaint however politely it is put.
-    if ("churn" in cues or "outage" in cues) and score < 0.5:
-        cue = "churn" if "churn" in cues else "outage"
-        return "complaint", f"category complaint: {cue} cue {cues[cue][0]!r}"
-    if "question" in found or _QUESTION.search(text):
-        if "question" in found:
-            return "question", because("question")
-        return "question", "category question: question mark"
-    if sentiment == "positive" and "praise" in found:
-        return "praise", because("praise")
-    if sentiment == "negative":
-        return "complaint", "category complaint: negative sentiment, no specific words"
-    return "other", "category other: no rule matched"
-
-
-def triage_one(post: PostInput, policy: Policy, topics: list[dict] | None = None) -> TriageResult:
-    lang = post.lang or signals.detect_language(post.text)
-    sentiment, score = signals.sentiment(post.text)
-    cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
-    category, category_reason = categorise(post.text, sentiment, score, cues)
-    result = TriageResult(
-        channel=post.channel, external_id=post.external_id, lang=lang, sentiment=sentiment,
-        sentiment_score=score, category=category, severity=1,
-        outcome=Outcome("monitor", "P4", "none", "care", None), cues=cues,
-        policy_version=policy.version, topics=topics or [],
-    )
-    facts = result.facts(post)
-    result.severity, severity_reason = severity_of(policy, facts)
-    facts["severity"] = result.severity
-    result.outcome, decision_reasons = decide(policy, facts)
-    result.reasons = [
-        f"sentiment {sentiment} (VADER compound {score:+.2f})",
-        category_reason,
-        *(f"cue {name}: " + ", ".join(repr(e) for e in found) for name, found in cues.items()),
-        severity_reason,
-        *decision_reasons,
-    ]
-    return result
-
-
 class TopicMatcher(Protocol):
     """Finds the brand's topics in a batch of texts (socialdesk.triage.topics)."""
 
     def match(self, texts: list[str]) -> list[list[dict]]: ...
 
 
-def triage_batch(posts: list[PostInput], policy: Policy,
-                 topics: TopicMatcher | None = None) -> list[TriageResult]:
-    found = topics.match([p.text for p in posts]) if topics else [[] for _ in posts]
-    return [triage_one(post, policy, matched) for post, matched in zip(posts, found, strict=True)]
+@dataclass(slots=True)
+class Signals:
+    """What the classifier said about one post."""
+
+    sentiment: dict[str, float]
+    complaint: float
+    offensive: float
+    spam: float
+    irony: float
+
+
+def _label(category: str, by: str, score: float | None = None) -> dict:
+    return {"category": category, "score": None if score is None else round(score, 3), "by": by}
+
+
+def _quoted(found: tuple[str, ...]) -> str:
+    return ", ".join(repr(w) for w in found[:4])
+
+
+def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
+               model: str) -> list[dict]:
+    """Every category that applies to the post, primary first, each with its reason.
+
+    Models judge what the public data sets taught them (complaint, abuse, spam,
+    sarcasm, sentiment); transparent rules add what no data set labels
+    (crisis, suggestion, misinformation, question) and name failures outright.
+    """
+    words = rules.category_matches(text)
+    found: dict[str, dict] = {}
+    by_rule: set[str] = set()
+
+    def add(category: str, by: str, score: float | None = None) -> None:
+        if score is None:
+            by_rule.add(category)
+        if category in found:  # a second reason for the same category
+            found[category]["by"] += f"; {by}"
+            if score is not None:
+                found[category]["score"] = round(score, 3)
+        else:
+            found[category] = _label(category, by, score)
+
+    if "safety" in cues:
+        add("crisis", f"safety cue {cues['safety'][0]!r}")
+    spam_words = words.get("spam", ())
+    link = _LINK.search(text)
+    if signals.spam >= SURE_SPAM or (signals.spam >= THRESHOLD and (spam_words or link)):
+        add("spam", f"{model} spam model {signals.spam:.2f}", signals.spam)
+    if spam_words and (len(spam_words) >= 2 or link):
+        add("spam", f"matched {_quoted(spam_words)}")
+    positive = sentiment == "positive"
+    if signals.complaint >= THRESHOLD:
+        add("complaint", f"{model} complaint model {signals.complaint:.2f}", signals.complaint)
+    strong = rules.STRONG_COMPLAINT.search(text)
+    if strong and not (positive and signals.sentiment["positive"] >= 0.8):
+        add("complaint", f"{strong.group().lower()!r} names a failure")
+    if not positive:
+        # Leaving or an outage is a complaint however politely it is put.
+        for cue in ("churn", "outage"):
+            if cue in cues:
+                add("complaint", f"{cue} cue {cues[cue][0]!r}")
+    if signals.offensive >= THRESHOLD:
+        add("abuse", f"{model} offensive-language model {signals.offensive:.2f}",
+            signals.offensive)
+    if "abuse" in words:
+        add("abuse", f"matched {_quoted(words['abuse'])}")
+    if "misinformation" in words:
+        add("misinformation", f"matched {_quoted(words['misinformation'])}")
+    if not positive and signals.irony >= THRESHOLD and sentiment == "negative":
+        add("rant", f"{model} sarcasm model {signals.irony:.2f}", signals.irony)
+    if "rant" in words and not positive:
+        add("rant", f"matched {_quoted(words['rant'])}")
+    if "suggestion" in words:
+        add("suggestion", f"matched {_quoted(words['suggestion'])}")
+    if "question" in words:
+        add("question", f"matched {_quoted(words['question'])}")
+    elif _QUESTION.search(text):
+        add("question", "question mark")
+    if positive and "complaint" not in found:
+        praise = words.get("praise")
+        if praise or signals.sentiment["positive"] >= 0.6:
+            by = (f"matched {_quoted(praise)}" if praise
+                  else f"positive sentiment {signals.sentiment['positive']:.2f}")
+            add("praise", by, signals.sentiment["positive"])
+    if not found:
+        add("other", "no model or rule applies")
+    if "complaint" not in by_rule and signals.complaint < SURE_COMPLAINT:
+        rank = dict(zip(PRIMARY_ORDER, range(len(PRIMARY_ORDER)), strict=True))
+        rank["complaint"] = rank["weak complaint"]
+    else:
+        rank = _RANK
+    return sorted(found.values(), key=lambda label: rank[label["category"]])
+
+
+_RANK = {category: i for i, category in enumerate(PRIMARY_ORDER)}
+
+
+def _sentiment(probs: dict[str, float]) -> str:
+    return max(SENTIMENTS, key=probs.__getitem__)
+
+
+def triage_batch(posts: list[PostInput], policy: Policy, topics: TopicMatcher | None = None,
+                 tier: str | classify.Classifier | None = None) -> list[TriageResult]:
+    """Triage a batch; `tier` names the classifier tier or is one (default: TRIAGE_TIER)."""
+    if not posts:
+        return []
+    texts = [p.text for p in posts]
+    tier = tier or classify.default_tier()
+    classifier = classify.load(tier) if isinstance(tier, str) else tier
+    scores = classifier.scores(texts)
+    # The cascade says which posts it asked the accurate tier about.
+    asked = scores.get("asked")
+    found = topics.match(texts) if topics else [[] for _ in posts]
+    results = []
+    for i, post in enumerate(posts):
+        probs = dict(zip(SENTIMENTS, (float(p) for p in scores["sentiment"][i]), strict=True))
+        signals = Signals(probs, float(scores["complaint"][i]), float(scores["offensive"][i]),
+                          float(scores["spam"][i]), float(scores["irony"][i]))
+        model_tier = ("accurate" if asked[i] else "fast") if asked is not None \
+            else classifier.tier
+        results.append(_judge(post, policy, signals, found[i], classifier.version, model_tier))
+    return results
+
+
+def _judge(post: PostInput, policy: Policy, signals: Signals, topics: list[dict],
+           model_version: str, model_tier: str) -> TriageResult:
+    lang = post.lang or detect_language(post.text)
+    sentiment = _sentiment(signals.sentiment)
+    cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
+    labels = categorise(post.text, signals, sentiment, cues, model_tier)
+    category = labels[0]["category"]
+    result = TriageResult(
+        channel=post.channel, external_id=post.external_id, lang=lang, sentiment=sentiment,
+        sentiment_score=round(signals.sentiment["positive"] - signals.sentiment["negative"], 4),
+        category=category, severity=1, outcome=Outcome("monitor", "P4", "none", "care", None),
+        cues=cues, policy_version=policy.version, model_version=model_version,
+        model_tier=model_tier, sentiment_probs={k: round(v, 4) for k, v in
+                                                signals.sentiment.items()},
+        labels=labels, topics=topics,
+    )
+    facts = result.facts(post)
+    result.severity, severity_reason = severity_of(policy, facts)
+    facts["severity"] = result.severity
+    result.outcome, decision_reasons = decide(policy, facts)
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in signals.sentiment.items())
+    result.reasons = [
+        f"sentiment {sentiment} ({model_tier} model: {shown})",
+        f"category {category}: {labels[0]['by']}",
+        *(f"also {label['category']}: {label['by']}" for label in labels[1:]),
+        *(f"cue {name}: " + ", ".join(repr(e) for e in found) for name, found in cues.items()),
+        *(f"topic {topic['topic']}: {topic['by']}" for topic in topics),
+        severity_reason,
+        *decision_reasons,
+    ]
+    return result
+
+
+def triage_one(post: PostInput, policy: Policy, topics: list[dict] | None = None,
+               tier: str | classify.Classifier | None = None) -> TriageResult:
+    """One post (tests, corrections); the desk itself always triages batches."""
+    matcher = _Fixed(topics) if topics else None
+    return triage_batch([post], policy, matcher, tier)[0]
+
+
+@dataclass(slots=True)
+class _Fixed:
+    topics: list[dict]
+
+    def match(self, texts: list[str]) -> list[list[dict]]:
+        return [self.topics for _ in texts]

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from socialdesk.triage.evaluation import THROUGHPUT, Row, default_data_dir, evaluate
 
-COLUMNS = ("measure", "data set", "n", "value", "note")
+COLUMNS = ("tier", "measure", "data set", "n", "value", "note")
 
 
 def cells(row: Row) -> tuple[str, ...]:
@@ -16,14 +16,14 @@ def cells(row: Row) -> tuple[str, ...]:
         value = f"{row.value:,.0f}"
     else:
         value = f"{row.value:.3f}"
-    return row.measure, row.dataset, f"{row.n:,}", value, row.note
+    return row.tier, row.measure, row.dataset, f"{row.n:,}", value, row.note
 
 
 def table(rows: list[Row]) -> str:
     lines = [COLUMNS, *(cells(row) for row in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(COLUMNS))]
     # Numbers align right so their digits line up; the note is left ragged.
-    aligns = ("<", "<", ">", ">", "")
+    aligns = ("<", "<", "<", ">", ">", "")
     return "\n".join(
         "  ".join(f"{cell:{align}{width if align else ''}}"
                   for cell, align, width in zip(line, aligns, widths, strict=True)).rstrip()
@@ -32,8 +32,8 @@ def table(rows: list[Row]) -> str:
 
 
 class Command(BaseCommand):
-    help = ("Score the rule+lexicon triage on the public labelled data sets, with no database "
-            "(docs/EVALUATION.md).")
+    help = ("Score the trained triage on the public labelled data sets' test splits and "
+            "cross-validation folds, with no database (docs/EVALUATION.md).")
     # The checks would import every app's models for nothing; this command reads files only.
     requires_system_checks = []
 
@@ -41,6 +41,8 @@ class Command(BaseCommand):
         parser.add_argument("--data", metavar="DIR",
                             help="the shared data folder (default: $SOCIALDESK_SHARED_DATA, "
                                  "else ../shared/data beside the repository)")
+        parser.add_argument("--tier", action="append", choices=("fast", "accurate", "cascade"),
+                            help="the tier(s) to score (repeatable; default: fast)")
         parser.add_argument("--json", action="store_true", help="print the rows as JSON")
 
     def handle(self, *args, **options):
@@ -48,11 +50,11 @@ class Command(BaseCommand):
         if not data_dir.is_dir():
             raise CommandError(f"{data_dir}: data folder not found; pass --data DIR or set "
                                "SOCIALDESK_SHARED_DATA")
-        rows = evaluate(data_dir)
+        rows = evaluate(data_dir, options["tier"] or ("fast",))
         if options["json"]:
             self.stdout.write(json.dumps([asdict(row) for row in rows], ensure_ascii=False,
                                          indent=2))
             return
         self.stdout.write(table(rows))
-        self.stdout.write("\nThese are the figures of the first tier: VADER lexicon + keyword "
-                          "rules, trained on nothing.")
+        self.stdout.write("\nEvery figure is on data the models did not train on: official test "
+                          "splits, or cross-validation with the head retrained per fold.")
