@@ -3,10 +3,16 @@
 These are the first, deliberately simple version of the desk's judgement; the
 evidence they return is what the case page shows an agent, so every pattern
 should be one a person would agree with on sight.
+
+The fast tier runs these rules on every post, so each set of them sits behind
+a prefilter (`socialdesk.triage.wordrules`) that skips the patterns a post
+cannot match and always gives the answer the full patterns give.
 """
 
 import re
 from dataclasses import dataclass
+
+from socialdesk.triage.wordrules import WordPattern, WordRules, folded
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,63 +21,250 @@ class Match:
     evidence: tuple[str, ...]
 
 
-def _words(*patterns: str) -> re.Pattern:
-    return re.compile(r"(?<![\w])(?:" + "|".join(patterns) + r")(?![\w])", re.IGNORECASE)
+# --------------------------------------------------------------------------
+# Risk cues
+# --------------------------------------------------------------------------
 
+# Who a hurt can happen to, and where on the body.
+_PERSON = r"(?:my|his|her|their|our)"
+_BODY = (r"(?:hands?|arms?|fingers?|thumbs?|wrists?|elbows?|shoulders?|legs?|knees?|ankles?|"
+         r"feet|foot|toes?|hips?|back|neck|face|nose|jaw|teeth|tooth|gums?|mouth|tongue|lips?|"
+         r"throat|skin|eyes?|chest|ribs?|son|daughter|child|kids?|baby|partner|wife|husband|"
+         r"dog|cat)")
+_FAMILY = r"(?:son|daughter|child|kids?|baby|partner|wife|husband|family|mum|mom|dad)"
+# Verbs of getting in touch, for "going to the press" and "reporting to the FCA".
+_TELL = (r"(?:go(?:ing)?|went|talk(?:ing)?|speak(?:ing)?|writ(?:e|ing)|wrote|contact(?:ed|ing)?|"
+         r"tell(?:ing)?|told|e-?mail(?:ed|ing)?|tag(?:ged|ging)?|report(?:ed|ing)?|"
+         r"complain(?:ed|ing)?|escalat(?:e|ed|ing)|send(?:ing)? (?:this|it)|sent (?:this|it))")
+# Words after "switching to a different …" that mean staying with the brand.
+_OFFERING = (r"(?:plan|tariff|package|bundle|product|model|option|size|colou?r|version|"
+             r"flavou?r|subscription|account|address|card|payment|method|setting|mode|app)s?")
+# Services that go down, for the outage cue.
+_SERVICE = (r"(?:app|site|website|service|server|login|network|internet|wi-?fi|broadband|"
+            r"signal|checkout|payments?|platform|portal)")
 
-RISK_CUES: dict[str, re.Pattern] = {
-    "safety": _words(
-        # "burnt toast" is not an injury: burns count only with a person in them.
-        r"(?:got|get|was|been|i'?m) burn(?:ed|t)", r"burns? (?:on|to) (?:my|his|her|their)",
-        r"scald(?:ed|ing|s)?", r"injur(?:y|ies|ed)", r"hospital",
-        r"a&e", r"emergency room", r"caught fire", r"on fire", r"fire hazard",
-        r"explod(?:ed|es|ing)", r"exploded", r"electric shock", r"shocked me", r"sparks?",
-        r"smok(?:e|ing) (?:came|coming|pouring)", r"melted", r"unsafe", r"dangerous",
-        # "cut me off" is a phone line, not an injury: cuts need a body part.
-        r"(?:hurt|burn(?:ed|t)|scalded) (?:me|him|her|them)",
-        r"(?:hurt|cut|burn(?:ed|t)|scalded) (?:(?:my|his|her|their|our) "
-        r"(?:hands?|arms?|fingers?|legs?|face|skin|wrists?|thumbs?|mouth|tongue|lips?|feet|foot|"
-        r"chest|eyes?|son|daughter|child|kids?|baby|partner|wife|husband))",
-        r"blisters?", r"choking",
+_RISK_WORDS: dict[str, tuple[str, ...]] = {
+    "safety": (
+        # "burnt toast" is not an injury: burns count only with a person in
+        # them, and "burnt out" is tiredness.
+        r"(?:got|get|was|been|i'?m) burn(?:ed|t)(?! out)",
+        rf"burns? (?:on|to) {_PERSON}",
+        r"scald(?:ed|ing|s)?", r"injur(?:y|ies|ed|ing)", r"hospital", r"hospitali[sz]ed",
+        r"a&e", r"emergency room", r"urgent care", r"ambulance(?! chas)", r"paramedics?",
+        r"(?:call(?:ed|ing)?|ring(?:ing)?|rang|dial(?:l?ed|l?ing)?) (?:999|911|112)",
+        # "on fire" is mostly praise ("the team was on fire tonight"); fires
+        # count when something catches or is set alight.
+        r"(?:caught|catch(?:es|ing)?|set|sets|setting) (?:on )?fire",
+        r"(?:go|goes|going|went) on fire", r"fire hazard",
+        r"burst into flames", r"went up in flames",
+        r"(?:smok(?:e|ing)|flames) (?:came|coming|pouring|billowing)",
+        r"burning smell", r"(?:smell|smells|smelt|smelled) (?:of |like )?burning",
+        r"carbon monoxide", r"gas leak", r"(?:smell|smells|smelt|smelled) (?:of )?gas",
+        # "my phone is exploding with messages" is not an explosion.
+        r"explod(?:ed|es|ing)(?! with)",
+        r"electric(?:al)? shocks?", r"electrocut(?:ed|ion)",
+        r"(?:got|get|getting) an? (?:electric )?shock (?:from|off)",
+        # "Nicholas Sparks", "sparks joy": sparks count when they fly.
+        r"sparks (?:came|coming|flying|flew|fly) (?:out|from|off)",
+        r"(?:throwing|threw|throws|giving off|gave off) sparks", r"sparked (?:and|when|as)",
+        # "my heart melted" is not a fault: melting needs a part that melts.
+        r"(?:plastic|cable|wire|plug|socket|handle|casing|base|lid|charger) "
+        r"(?:has |had |have )?melted", r"melted (?:plastic|cable|wire|plug|socket)",
+        r"unsafe", r"dangerous",
+        # "cut me off" is a phone line and "hurt me" is often feelings: hurts
+        # and cuts need a body part (or a person's own self).
+        r"(?:burn(?:ed|t)|scalded) (?:me|him|her|them|us)",
+        r"(?:hurt|cut|sliced|injured|burn(?:ed|t)|scalded|broke|broken|fractured|sprained|"
+        rf"twisted|chipped|cracked) {_PERSON} {_BODY}",
+        # "cut myself off" is leaving a conversation.
+        r"(?:cut|burn(?:ed|t)|scalded|hurt|injured) "
+        r"(?:myself|himself|herself|themselves|ourselves)(?! off| out| short)",
+        r"blisters?",
+        # "they choked in the final" is sport: choking needs something to choke on.
+        r"chok(?:ed|ing) on", r"choking hazard", r"(?:started|nearly|almost) chok(?:ed|ing)",
+        # "I fell in love with it" is not a fall: falls need a place to fall.
+        r"(?:slipped|tripped|fell) (?:on|over|in|down|off) (?:the|a|your|some) "
+        r"(?:wet |icy |broken |loose |uneven )?(?:floor|stairs|steps?|ice|aisle|puddle|"
+        r"spill(?:age)?|pothole|platform|escalator|ladder|kerb|curb|pavement|mat|rug)",
+        r"(?:collapsed|gave way) (?:under|beneath) (?:me|him|her|them|us)",
+        r"allergic reaction", r"anaphyla(?:xis|ctic)", r"epi-?pen",
+        r"food poisoning", r"(?:got|been|was|were|am|is|are) poisoned",
+        rf"poisoned (?:me|us|him|her|them|{_PERSON})",
+        # "made me sick of waiting" and "made me sick to see" are anger, not illness.
+        rf"made (?:me|us|him|her|them|{_PERSON} {_FAMILY}) (?:so |really |very )?"
+        r"(?:ill|sick(?! (?:of|to (?:see|hear|read|think|watch|look)))|vomit|throw up|puke)",
+        r"(?:vomiting|throwing up|been sick) (?:all night|since|after (?:eating|drinking))",
+        r"(?:shards?|pieces?|bits?|chunks?) of (?:glass|metal)",
+        r"undercooked (?:chicken|pork|turkey|meat|burgers?)",
+        r"(?:chicken|pork|turkey|burger) (?:was|is) (?:still )?raw",
     ),
-    "legal": _words(
-        r"lawyers?", r"attorneys?", r"solicitors?", r"su(?:e|ing) (?:you|them)",
-        r"lawsuit", r"legal action", r"small claims", r"court", r"class action",
+    "legal": (
+        # "the attorney general" is a regulator, not the author's lawyer.
+        r"lawyers?", r"attorneys?(?! generals?)", r"solicitors?",
+        r"su(?:e|ing|ed) (?:you|them|him|her|the company|your company|@\w+)",
+        r"(?:will|i'?ll|we'?ll|going to|gonna|could|should|want to|plan(?:ning)? to|"
+        r"threaten(?:ed|ing)? to|decided to) sue",
+        r"lawsuit", r"legal (?:action|proceedings|advice)", r"class action",
+        # Bare "court" is food courts and tennis: only going to court counts.
+        r"small claims(?: court)?", r"see you in court", r"county court",
+        r"(?:take|taking|took|drag|dragging|dragged) (?:you|them|this|it|@\w+|"
+        r"(?-i:[A-Z][\w&-]+)) to court",
+        r"(?:go(?:ing)?|went) to court", r"court (?:case|action|claim|summons|proceedings)",
+        r"cease and desist", r"letter before action", r"breach of contract",
+        r"report(?:ed|ing)? (?:you|this|them|it) to the police",
     ),
-    "regulator": _words(
-        r"trading standards", r"ombudsman", r"ftc", r"cpsc", r"consumer protection",
-        r"regulators?", r"bbb", r"better business bureau", r"report(?:ing)? you to",
+    "regulator": (
+        r"trading standards", r"ombudsman", r"ftc", r"fcc", r"fda", r"cpsc", r"cfpb", r"nhtsa",
+        r"ofcom", r"ofgem", r"ofwat", r"consumer protection", r"regulators?", r"bbb",
+        r"better business bureau", r"attorney generals?", r"information commissioner",
+        r"financial conduct authority", r"competition and markets authority",
+        r"advertising standards(?: authority)?", r"food standards agency",
+        r"environmental health", r"civil aviation authority",
+        r"federal (?:trade|communications) commission",
+        r"consumer financial protection bureau", r"department of transportation",
+        r"(?:consumer|financial|data|privacy|competition|advertising|energy|telecoms?|food) "
+        r"watchdog",
+        # These letters mean other things too (Fiat Chrysler, country music,
+        # coin offerings): they count only when someone is told or complained to.
+        rf"{_TELL} (?:this |it |you |them )?(?:to |with )?(?:the )?(?:fca|cma|ico|asa)",
+        r"(?:fca|cma|ico|asa) complaint",
+        r"data protection (?:authority|commissioner|complaint|breach|regulator)",
+        r"gdpr (?:complaint|breach|violation)",
+        r"(?:breach(?:ed|ing)?|violat(?:e|ed|ing|ion)) (?:of )?(?:the )?(?:gdpr|data protection)",
+        r"report(?:ed|ing)? (?:you|this|them|it) to the (?:authorities|regulators?|council)",
     ),
-    "press": _words(
-        r"journalists?", r"reporters?", r"(?:going|went|talk(?:ing)?|speak(?:ing)?) to the press",
-        r"news ?desk", r"writing (?:a|an) (?:story|piece|article)",
-        r"contacted the (?:press|media)",
+    "press": (
+        r"journalists?", r"reporters?", r"news ?desk", r"press office",
+        r"(?:writing|doing|working on) (?:a|an) (?:story|piece|article|feature|report)",
+        # "the news is great" is not press: the author has to take it there.
+        rf"{_TELL} (?:this |it )?(?:to )?(?:the )?(?:press|media|papers|newspapers?|news|"
+        r"local news|local paper|bbc|itv|sky news|daily mail|guardian|telegraph|watchdog|"
+        r"rip ?off britain)",
+        r"contacted the (?:press|media)", r"bbc watchdog",
+        r"(?:request|ask(?:ing)?) for (?:a )?comment",
+        r"(?:this|it)(?: is|'s| will| needs to| should)? go(?:es|ing)? viral",
+        r"(?:make|making|help) (?:this|it) (?:go )?viral",
     ),
-    "churn": _words(
-        r"cancel(?:l?ing|l?ed)? (?:my|the|our) (?:subscription|account|order|plan|membership)",
-        r"switch(?:ing|ed)? to", r"moving to (?:another|a different)", r"never (?:buying|ordering)",
-        r"done with (?:you)", r"close my account", r"unsubscrib(?:e|ing|ed)",
-        r"last time i (?:buy|order)", r"taking my (?:money|business) elsewhere",
+    "churn": (
+        # Cancelling an order or a booking is a transaction; cancelling what
+        # ties the author to the brand is leaving.
+        r"cancel(?:l?ing|l?ed|s)? (?:my|the|our) (?:[\w-]+ ){0,3}?(?:subscription|sub|account|"
+        r"membership|contract|policy|plan|direct debit)",
+        r"thinking (?:of|about) (?:cancel(?:l?ing)|leaving|switching)",
+        # "switching to the new plan you offer" is staying: switching counts
+        # only towards someone else (another company, a handle, a name).
+        rf"switch(?:ing|ed)? (?:over )?to (?:another|a different|a rival|a competitor|a local) "
+        rf"(?!{_OFFERING}\b)\w+",
+        r"switch(?:ing|ed)? (?:over )?to @\w+",
+        r"switch(?:ing|ed)? (?:over )?to (?-i:(?!(?:I|The|THE|You|Your|YOUR|A|An|My|Our|This|It|"
+        r"Dark|Light|Plan|Premium|Pro|Plus|Basic|Standard|Unlimited|Business|Family|English)\b)"
+        r"[A-Z][\w&-]+)",
+        r"switch(?:ing|ed)? (?:providers?|suppliers?|networks?|banks?|carriers?|brands?|companies)",
+        r"moving to (?:another|a different)", r"moving my (?:account|business|money|custom)",
+        r"(?:looking for|finding|find) (?:a |an )?(?:new|different|another|alternative) "
+        r"(?:provider|supplier|bank|network|carrier|insurer|broadband|energy supplier)",
+        r"never (?:buying|ordering|shopping) (?:from|with|at) (?:you|them|@\w+)",
+        r"never (?:buying|ordering|using|shopping|flying|booking|staying|eating) "
+        r"(?:[\w@'-]+ ){0,4}?again",
+        r"done with (?:you|@\w+|your (?:company|service|brand))",
+        r"(?:i'?m|we'?re|i am|we are) (?:leaving|quitting|ditching|dumping) "
+        r"(?:you|@\w+|your (?:company|service|network|bank|brand))",
+        r"clos(?:e|ing|ed) (?:my|our) (?:[\w-]+ )?account",
+        r"unsubscrib(?:e|ing|ed) from (?:your|the) (?:service|subscription|membership|plan)",
+        r"last time (?:i|we|i'?ll|we'?ll|i will|i'?m) (?:buy|order|use|fly|shop|book|stay)(?:ing)?",
+        r"tak(?:e|ing) my (?:money|business|custom) (?:elsewhere|somewhere else|to @\w+)",
+        r"port(?:ing|ed)? (?:my|our) numbers?", r"(?:pac|stac) code",
+        # "it won't renew" is a fault with auto-renewal, not a decision to leave.
+        r"(?:won'?t|will not) be renewing", r"(?:i|we) (?:won'?t|will not) renew",
+        r"(?:i'?m|we'?re|i am|we are) not renewing",
     ),
-    "outage": _words(
-        r"outage",
-        r"(?:app|site|website|service|server|login)s? (?:is |are )?"
-        r"(?:down|not loading|crash(?:ing|es|ed)|won'?t load|not working)",
-        r"down for everyone", r"can'?t (?:log ?in|sign ?in|connect)", r"error 50\d",
+    "outage": (
+        r"outage", r"power cut", r"service (?:disruption|interruption)",
+        rf"{_SERVICE}(?:s|'s)? (?:is |are |keeps |has been |have been )?(?:down|not loading|"
+        r"crash(?:ing|es|ed)|won'?t (?:load|open|work)|not working|isn'?t working|"
+        r"aren'?t working|stopped working|timing out|went down|gone down)",
+        r"(?:it'?s|it is|you'?re|you are|everything is|everything'?s) down again",
+        r"down for (?:everyone|anyone)(?: else)?",
+        # Happening now: "has anyone else had problems with the handle" is a fault.
+        r"(?:is )?(?:anyone|anybody) else (?:having|getting|experiencing) "
+        r"(?:problems|issues|trouble|errors)",
+        r"no (?:internet|signal|broadband|wi-?fi|connection|network|dial tone|mobile data)",
+        # "words have no power" is not a power cut.
+        r"no (?:power|electricity|gas|hot water|running water) (?:in|at|for|since|today|again)",
+        r"(?:power|electricity) (?:is|has been|went|has gone) (?:off|out|down)",
+        r"can'?t (?:log ?in|sign ?in|connect)", r"error 50\d",
+        r"50[234] (?:error|bad gateway|service unavailable)", r"bad gateway",
     ),
 }
+_RISK = WordRules(_RISK_WORDS)
+RISK_CUES: dict[str, re.Pattern] = _RISK.patterns
 
 # Personal data posted in public: the reply has to move the conversation
 # offline, and the post may need hiding.
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+\w")
-_PHONE = re.compile(r"(?<![\w])\+?\d(?:[ ().-]?\d){8,13}(?![\w])")
+# Phone numbers as people write them. A bare run of digits is more often an
+# order, case or ticket number, so it counts only after "call me on" and the like.
+_PHONE = re.compile(
+    r"(?<![\w+])(?:"
+    r"\(?(?:\+|00)[1-9]\d{0,2}\)?[ .-]?(?:\(0\)[ .-]?)?\d(?:[ .-]?\d){6,12}"  # +44 7700 900123
+    r"|\(?0[1-9]\d{1,3}\)?[ .-]?\d{3,4}[ .-]?\d{3,4}"  # 07700 900123, 020 7946 0000
+    r"|\(?[2-9]\d{2}\)?[ .-]?[2-9]\d{2}[ .-]\d{4}"  # (555) 201-4567, 555.201.4567
+    r")(?![\w])"
+    r"|(?<![\w])(?:call|ring|text|phone|tel|mobile|cell|whats ?app)(?: me| us)?"
+    r"(?: ?(?:number|no\.?|#))?(?: on| at| is)?:? ?"
+    r"\+?\d(?:[ .-]?\d){8,12}(?![\w])",
+    re.IGNORECASE,
+)
 _ORDER = re.compile(
     r"(?<![\w])(?:order|ord|booking|account|acct)\s*(?:no\.?|number|#)?\s*[:#]?\s*"
     r"[A-Z]{0,4}-?\d{5,}(?![\w])"
     r"|(?<![\w])[A-Z]{2,4}-\d{5,}(?![\w])",
     re.IGNORECASE,
 )
-_CARD = re.compile(r"(?<!\d)(?:\d[ -]?){12,18}\d(?!\d)")
+# Payment cards start with 2 to 6 and are written whole, in fours, or 4-6-5
+# (American Express); the Luhn check then rules out most other numbers.
+_CARD = re.compile(
+    r"(?<![\w-])(?:[2-6]\d{12,18}|[2-6]\d{3}(?:[ -]\d{4}){2}[ -]\d{1,7}|3\d{3}[ -]\d{6}[ -]\d{5})"
+    r"(?![\w-])"
+)
+# IBANs as banks print them (capitals, whole or in fours), checked against the
+# country's length and the mod-97 check digits.
+_IBAN = re.compile(r"(?<![\w])[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?(?![\w])",
+                   re.ASCII)
+_IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AT": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21, "CY": 28,
+    "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27, "GB": 22,
+    "GI": 23, "GL": 18, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26, "IT": 27,
+    "KW": 30, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27, "MT": 31, "NL": 18, "NO": 15,
+    "PL": 28, "PT": 25, "QA": 29, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
+    "TR": 26,
+}
+
+# Cheap necessary conditions, checked first because most posts have no
+# personal data: a card or phone number has eight digits close together, an
+# IBAN two capitals and two digits, an order number five digits in a row and
+# a word such as "order" or a dash, an e-mail address a word character (or
+# . + -) just before its @.
+_EIGHT_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){7}")
+_IBAN_START = re.compile(r"[A-Z][A-Z][0-9][0-9]")
+_FIVE_DIGITS = re.compile(r"\d\d\d\d\d")  # spelt out: searches faster than \d{5}
+_DIGIT = re.compile(r"\d")
+_ORDER_WORDS = ("ord", "booking", "acc", "-")
+
+
+def _may_have_email(text: str) -> bool:
+    at = text.find("@", 1)
+    while at != -1:
+        before = text[at - 1]
+        if before.isalnum() or before in "_.+-":
+            return True
+        at = text.find("@", at + 1)
+    return False
+
+
+def _has_order_word(text: str) -> bool:
+    low = folded(text)
+    return any(word in low for word in _ORDER_WORDS)
 
 
 def _luhn(digits: str) -> bool:
@@ -84,35 +277,59 @@ def _luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
+def _iban_valid(candidate: str) -> bool:
+    iban = candidate.replace(" ", "")
+    if _IBAN_LENGTHS.get(iban[:2]) != len(iban):
+        return False
+    # Move the country and check digits to the end, read letters as 10-35.
+    return int("".join(str(int(c, 36)) for c in iban[4:] + iban[:4])) % 97 == 1
+
+
+def _digit_count(text: str) -> int:
+    if text.isascii():
+        raw = text.encode()
+        return len(raw) - len(raw.translate(None, b"0123456789"))
+    return len(_DIGIT.findall(text))  # \d is any script's digits
+
+
 def personal_data(text: str) -> tuple[str, ...]:
+    """The kinds of personal data in the text, in a fixed order."""
     found = []
-    for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and _luhn(digits):
-            found.append("card number")
-    if _EMAIL.search(text):
+    digits = _digit_count(text)
+    if digits >= 2 and _IBAN_START.search(text):
+        ibans = [m.span() for m in _IBAN.finditer(text) if _iban_valid(m.group())]
+        if ibans:
+            # An IBAN's digits are not also a card or a phone number.
+            for start, end in ibans:
+                text = text[:start] + " " * (end - start) + text[end:]
+            found.append("bank account number")
+    long_number = digits >= 8 and _EIGHT_DIGITS.search(text) is not None
+    if long_number and any(_luhn(re.sub(r"\D", "", m.group())) for m in _CARD.finditer(text)):
+        found.insert(0, "card number")
+    if _may_have_email(text) and _EMAIL.search(text):
         found.append("e-mail address")
-    if _PHONE.search(text):
+    if long_number and _PHONE.search(text):
         found.append("phone number")
-    if _ORDER.search(text):
+    if digits >= 5 and _FIVE_DIGITS.search(text) and _has_order_word(text) \
+            and _ORDER.search(text):
         found.append("order number")
-    return tuple(dict.fromkeys(found))
+    return tuple(found)
 
 
 def risk_cues(text: str) -> list[Match]:
-    cues = []
-    for name, pattern in RISK_CUES.items():
-        evidence = tuple(dict.fromkeys(m.group().lower() for m in pattern.finditer(text)))
-        if evidence:
-            cues.append(Match(name, evidence))
+    cues = [Match(name, evidence) for name, evidence in _RISK.matches(text).items()]
     pii = personal_data(text)
     if pii:
         cues.append(Match("personal_data", pii))
     return cues
 
 
-CATEGORY_WORDS: dict[str, re.Pattern] = {
-    "spam": _words(
+# --------------------------------------------------------------------------
+# Categories
+# --------------------------------------------------------------------------
+
+_CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
+    "spam": (
         r"crypto", r"bitcoin", r"btc", r"forex", r"nft", r"airdrop", r"follow ?back",
         r"(?:buy|cheap|real) followers", r"dm (?:me )?for (?:a )?collab", r"promo code",
         r"earn (?:daily|weekly|[$£€]?\d[\d,]*)", r"(?:work|works|earn) from home", r"giveaway",
@@ -125,14 +342,14 @@ CATEGORY_WORDS: dict[str, re.Pattern] = {
         r"subscribe to my", r"investment (?:plan|opportunity)", r"onlyfans", r"telegram",
         r"100% guaranteed", r"guaranteed results", r"seo services",
     ),
-    "abuse": _words(
+    "abuse": (
         r"idiots?", r"stupid", r"morons?", r"scum", r"clowns?", r"losers?", r"pathetic",
         r"f+u+c+k+ (?:you|off|this company)", r"fuck(?:ing)? (?:useless|idiots?|clowns?)",
         r"screw you", r"you suck", r"go to hell", r"shut up", r"garbage company",
         r"trash company", r"incompetent", r"bastards?", r"assholes?", r"dumb",
         r"(?:crap|trash|garbage|rubbish) (?:company|staff|service|brand|products?)",
     ),
-    "complaint": _words(
+    "complaint": (
         r"broken", r"broke",
         r"(?:does ?n[o']?t|did ?n[o']?t|is ?n[o']?t|are ?n[o']?t|won'?t|stopped|not) work(?:ing)?",
         r"had nothing", r"no reply", r"(?:double|two) payments?", r"taken (?:two|2) payments",
@@ -146,42 +363,44 @@ CATEGORY_WORDS: dict[str, re.Pattern] = {
         r"wrong", r"damaged", r"cold", r"poor", r"complain(?:t|ed|ing)?", r"fed up", r"sucks?",
         r"crash(?:es|ed|ing)?", r"can'?t", r"cannot", r"unable", r"waste", r"lost",
     ),
-    "misinformation": _words(
+    "misinformation": (
         r"banned (?:in|by|from)", r"contains? (?:lead|asbestos|mercury|poison|toxins?)",
         r"(?:closing|shutting) (?:down|all)", r"going (?:bankrupt|out of business|bust)",
         r"i heard (?:that|they)", r"apparently (?:they|the)", r"rumou?r",
         r"(?:it'?s|is) a scam", r"(?:secretly|quietly) (?:owned|sold|recalled)", r"fake news",
         r"everyone knows (?:that|they)", r"causes? cancer",
     ),
-    "rant": _words(
+    "rant": (
         r"rant", r"/s", r"lol", r"lmao", r"rofl", r"🙄", r"😂", r"🤡", r"satire", r"meme",
         r"thanks for nothing", r"oh great", r"just what i needed", r"yeah right", r"sure jan",
         r"clearly", r"genius", r"masterpiece", r"10/10",
     ),
-    "suggestion": _words(
+    "suggestion": (
         r"would (?:be|love) (?:great|nice|cool|it) if", r"(?:please|pls) (?:add|make|bring)",
         r"you should", r"suggestions?", r"feature request", r"i wish (?:you|there|it)",
         r"it would be (?:nice|great|good)", r"consider (?:adding|making)", r"why not (?:add|offer)",
         r"how about (?:adding|a|an)", r"idea:",
     ),
-    "question": _words(
+    "question": (
         r"how (?:do|does|can|long|much|to)", r"what (?:is|are|does|time)",
         r"when (?:is|will|does|do)",
         r"where (?:is|can|do)", r"does (?:it|the|this|anyone)", r"do you", r"can (?:i|you|we)",
         r"is (?:it|there|this)", r"are (?:there|you)", r"anyone know", r"any idea",
         r"wondering", r"help me", r"quick question",
     ),
-    "praise": _words(
+    "praise": (
         r"love", r"loving", r"thanks?", r"thank you", r"great", r"amazing", r"awesome",
         r"brilliant", r"excellent", r"fantastic", r"best", r"perfect", r"superb", r"kudos",
         r"shout ?out", r"recommend", r"delighted", r"happy", r"❤️?", r"😍", r"🙌", r"👏",
     ),
 }
+_CATEGORIES = WordRules(_CATEGORY_WORDS)
+CATEGORY_WORDS: dict[str, re.Pattern] = _CATEGORIES.patterns
 
 
 # Words that name a failed experience outright: a complaint however politely
 # (or cheerfully, with an emoji) it is put.
-STRONG_COMPLAINT = _words(
+STRONG_COMPLAINT = WordPattern(
     r"still waiting", r"never (?:arrived|came|received|got)", r"had nothing",
     r"(?:is|are|does|did|has|have) ?n[o']?t (?:work(?:ing|ed)?|arrived|come)",
     r"not working", r"stopped working", r"refunds?", r"charged (?:me )?(?:twice|double|again)",
@@ -191,9 +410,4 @@ STRONG_COMPLAINT = _words(
 
 
 def category_matches(text: str) -> dict[str, tuple[str, ...]]:
-    found = {}
-    for name, pattern in CATEGORY_WORDS.items():
-        evidence = tuple(dict.fromkeys(m.group().lower() for m in pattern.finditer(text)))
-        if evidence:
-            found[name] = evidence
-    return found
+    return _CATEGORIES.matches(text)

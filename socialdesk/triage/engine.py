@@ -15,7 +15,7 @@ from typing import Protocol
 from socialdesk.triage import classify
 from socialdesk.triage import cues as rules
 from socialdesk.triage.classify.datasets import SENTIMENTS
-from socialdesk.triage.language import detect_language
+from socialdesk.triage.language import detect_languages
 from socialdesk.triage.policy import Outcome, Policy, decide, severity_of
 
 # A link, with or without its scheme ("bit-prize.example/kx92" counts too).
@@ -208,6 +208,7 @@ def triage_batch(posts: list[PostInput], policy: Policy, topics: TopicMatcher | 
     # The cascade says which posts it asked the accurate tier about.
     asked = scores.get("asked")
     found = topics.match(texts) if topics else [[] for _ in posts]
+    langs = detect_languages([p.text if not p.lang else "" for p in posts])
     results = []
     for i, post in enumerate(posts):
         probs = dict(zip(SENTIMENTS, (float(p) for p in scores["sentiment"][i]), strict=True))
@@ -215,13 +216,13 @@ def triage_batch(posts: list[PostInput], policy: Policy, topics: TopicMatcher | 
                           float(scores["spam"][i]), float(scores["irony"][i]))
         model_tier = ("accurate" if asked[i] else "fast") if asked is not None \
             else classifier.tier
-        results.append(_judge(post, policy, signals, found[i], classifier.version, model_tier))
+        results.append(_judge(post, post.lang or langs[i], policy, signals, found[i],
+                              classifier.version, model_tier))
     return results
 
 
-def _judge(post: PostInput, policy: Policy, signals: Signals, topics: list[dict],
+def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics: list[dict],
            model_version: str, model_tier: str) -> TriageResult:
-    lang = post.lang or detect_language(post.text)
     sentiment = _sentiment(signals.sentiment)
     cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
     labels = categorise(post.text, signals, sentiment, cues, model_tier)

@@ -187,3 +187,16 @@ def test_language(text, lang):
     from socialdesk.triage.language import detect_language
 
     assert detect_language(text) == lang
+
+
+def test_the_batch_language_walk_gives_the_model_s_own_answers():
+    import py3langid.langid as langid
+
+    from socialdesk.triage import language
+
+    texts = ["Mi pedido no ha llegado y nadie me responde", "Où est ma commande ?",
+             "Где мой заказ?", "注文した商品が届きません", "waar blijft mijn pakket",
+             "kettle", "MY KETTLE IS BROKEN", "zzz", "Dov'è il mio ordine?"]
+    model = langid.LanguageIdentifier.from_model_file(langid.MODEL_FILE)
+    model.set_languages(language.LANGUAGES)
+    assert language._identify(texts) == [model.classify(t)[0] for t in texts]

@@ -131,15 +131,15 @@ def test_evaluate_scores_tiny_data(tmp_path):
 def test_command_prints_a_table_even_with_nothing_to_score(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path))
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:2] == ["measure", "data"]
+    assert out.splitlines()[0].split()[:3] == ["tier", "measure", "data"]
     assert out.count("skipped: ") == 6
-    assert "first tier" in out
+    assert "did not train on" in out
 
 
 def test_command_json(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path), json=True)
     rows = json.loads(capsys.readouterr().out)
-    assert {"measure", "dataset", "n", "value", "note"} == set(rows[0])
+    assert {"tier", "measure", "dataset", "n", "value", "note"} == set(rows[0])
 
 
 def test_command_fails_without_a_data_folder(tmp_path):
