@@ -1,8 +1,8 @@
 """Turn a post into the tokens the fast tier's linear models read.
 
-One pass per post: normalise (case, links, handles, stretched letters), split
-into words, runs of ! and ?, and single symbols (emoji), mark the words in the
-scope of a negation ("not happy" → neg_happy), and add one lexicon token per
+One pass per post: normalise (case, links, handles, the handles a reply opens
+with, stretched letters), split into words, runs of ! and ?, and single
+symbols (emoji), mark the words in the scope of a negation ("not happy" → neg_happy), and add one lexicon token per
 word the VADER lexicon rates, flipped under negation ("lex-2"). The lexicon
 gives the models a prior on words too rare in the training data to learn.
 Tokens are hashed (HashingVectorizer), so there is no vocabulary to ship.
@@ -14,11 +14,14 @@ from functools import cache
 import numpy as np
 
 # Part of the artifact's identity: change the analyser, bump this, retrain.
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 N_FEATURES = 2**20
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
 _HANDLE = re.compile(r"@\w+")
+# The handles a reply opens with say whom it is addressed to, not what it says;
+# left in, every customer's post would share a token that comment spam lacks.
+_ADDRESSEES = re.compile(r"^(?:\s*\.?@\w+)+")
 _STRETCHED = re.compile(r"(\w)\1{2,}")
 _TOKEN = re.compile(r"[#@]?\w[\w'’]*|[!?]+|[^\w\s]")
 _NEGATIONS = frozenset({
@@ -44,7 +47,7 @@ def lexicon() -> dict[str, str]:
 
 
 def normalise(text: str) -> str:
-    text = _URL.sub(" url ", text.lower())
+    text = _URL.sub(" url ", _ADDRESSEES.sub("", text.lower()))
     text = _HANDLE.sub(" @user ", text)
     return _STRETCHED.sub(r"\1\1", text)
 
