@@ -2,8 +2,9 @@
 
 One pass per post: normalise (case, links, handles, the handles a reply opens
 with, stretched letters), split into words, runs of ! and ?, and single
-symbols (emoji), mark the words in the scope of a negation ("not happy" → neg_happy), and add one lexicon token per
-word the VADER lexicon rates, flipped under negation ("lex-2"). The lexicon
+symbols (emoji), mark the words in the scope of a negation ("not happy" →
+neg_happy), and add one lexicon token per word the VADER lexicon rates,
+flipped under negation ("lex-2"). The lexicon
 gives the models a prior on words too rare in the training data to learn.
 Tokens are hashed (HashingVectorizer), so there is no vocabulary to ship.
 """
