@@ -355,7 +355,8 @@ _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         r"had nothing", r"no reply", r"(?:double|two) payments?", r"taken (?:two|2) payments",
         r"still (?:waiting|not|no)", r"never (?:arrived|came|received|got)",
         r"(?:has ?n[o']?t|have ?n[o']?t|not yet) (?:arrived|received|got|heard)",
-        r"refunds?", r"charged (?:me )?(?:twice|double|again)", r"double charged", r"overcharged",
+        r"refunds?", r"charged (?:me |my card |my account |us )?(?:twice|double|again)",
+        r"double charged", r"overcharged",
         r"late", r"delay(?:ed|s)?", r"missing", r"faulty", r"defective", r"leak(?:s|ing|ed)?",
         r"disappoint(?:ed|ing)", r"terrible", r"awful", r"horrible", r"worst", r"useless",
         r"unacceptable", r"ridiculous", r"rude", r"no (?:one|response|reply|answer)",
@@ -378,7 +379,9 @@ _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
     "suggestion": (
         r"would (?:be|love) (?:great|nice|cool|it) if", r"(?:please|pls) (?:add|make|bring)",
         r"you should", r"suggestions?", r"feature request", r"i wish (?:you|there|it)",
-        r"it would be (?:nice|great|good)", r"consider (?:adding|making)", r"why not (?:add|offer)",
+        r"it would be (?:nice|great|good)",
+        r"would be (?:nice|handy|useful|helpful)", r"consider (?:adding|making)",
+        r"why not (?:add|offer)",
         r"how about (?:adding|a|an)", r"idea:",
     ),
     "question": (
@@ -403,7 +406,8 @@ CATEGORY_WORDS: dict[str, re.Pattern] = _CATEGORIES.patterns
 STRONG_COMPLAINT = WordPattern(
     r"still waiting", r"never (?:arrived|came|received|got)", r"had nothing",
     r"(?:is|are|does|did|has|have) ?n[o']?t (?:work(?:ing|ed)?|arrived|come)",
-    r"not working", r"stopped working", r"refunds?", r"charged (?:me )?(?:twice|double|again)",
+    r"not working", r"stopped working", r"refunds?",
+    r"charged (?:me |my card |my account |us )?(?:twice|double|again)",
     r"double (?:charged|payment)", r"(?:two|2) payments", r"leak(?:s|ing|ed)", r"faulty",
     r"broken", r"no (?:reply|response|answer)", r"damaged", r"missing",
 )

@@ -31,13 +31,18 @@ THRESHOLD = 0.5
 # happy customer both say "love it, thank you".
 SURE_SPAM = 0.9
 # A complaint the model is at least this sure of, or that a rule names, outranks
-# abusive wording and sarcasm: the customer still needs an answer.
+# insults and sarcasm: the customer still needs an answer.
 SURE_COMPLAINT = 0.7
+# The offensive-language model learned profanity and political insults, not
+# abuse of a brand; alone and below this it only labels a post, it does not
+# make it a troll's (which the policy monitors instead of answering).
+SURE_ABUSE = 0.8
 # Categories in the order that picks the primary one when several apply: what
 # must be acted on first (RESPONSE-MATRIX.md). "weak complaint" is a complaint
-# only a model saw, and not surely: insults and sarcasm then come first.
+# only a model saw, and not surely; "weak abuse" likewise.
 PRIMARY_ORDER = ("crisis", "spam", "complaint", "misinformation", "abuse", "rant",
-                 "weak complaint", "suggestion", "question", "praise", "other")
+                 "weak complaint", "suggestion", "question", "praise", "weak abuse", "other")
+_RANK = {category: i for i, category in enumerate(PRIMARY_ORDER)}
 
 
 @dataclass(slots=True)
@@ -151,11 +156,11 @@ def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
     strong = rules.STRONG_COMPLAINT.search(text)
     if strong and not (positive and signals.sentiment["positive"] >= 0.8):
         add("complaint", f"{strong.group().lower()!r} names a failure")
-    if not positive:
-        # Leaving or an outage is a complaint however politely it is put.
-        for cue in ("churn", "outage"):
-            if cue in cues:
-                add("complaint", f"{cue} cue {cues[cue][0]!r}")
+    # Leaving is a complaint however politely it is put; an outage unless the
+    # post is happy ("it's back!").
+    for cue in ("churn", "outage"):
+        if cue in cues and (cue == "churn" or not positive):
+            add("complaint", f"{cue} cue {cues[cue][0]!r}")
     if signals.offensive >= THRESHOLD:
         add("abuse", f"{model} offensive-language model {signals.offensive:.2f}",
             signals.offensive)
@@ -163,8 +168,6 @@ def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
         add("abuse", f"matched {_quoted(words['abuse'])}")
     if "misinformation" in words:
         add("misinformation", f"matched {_quoted(words['misinformation'])}")
-    if not positive and signals.irony >= THRESHOLD and sentiment == "negative":
-        add("rant", f"{model} sarcasm model {signals.irony:.2f}", signals.irony)
     if "rant" in words and not positive:
         add("rant", f"matched {_quoted(words['rant'])}")
     if "suggestion" in words:
@@ -173,23 +176,26 @@ def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
         add("question", f"matched {_quoted(words['question'])}")
     elif _QUESTION.search(text):
         add("question", "question mark")
-    if positive and "complaint" not in found:
+    if positive and "complaint" not in by_rule:
         praise = words.get("praise")
-        if praise or signals.sentiment["positive"] >= 0.6:
-            by = (f"matched {_quoted(praise)}" if praise
-                  else f"positive sentiment {signals.sentiment['positive']:.2f}")
-            add("praise", by, signals.sentiment["positive"])
+        by = (f"matched {_quoted(praise)}" if praise
+              else f"positive sentiment {signals.sentiment['positive']:.2f}")
+        add("praise", by, signals.sentiment["positive"])
+    if not found and sentiment == "negative" and signals.sentiment["negative"] >= THRESHOLD:
+        # The Air Force chart's last question: a negative post about the brand is
+        # an unhappy customer's unless something else explains it.
+        add("complaint", f"negative post ({signals.sentiment['negative']:.2f}), nothing else "
+                         "explains it", signals.complaint)
     if not found:
         add("other", "no model or rule applies")
-    if "complaint" not in by_rule and signals.complaint < SURE_COMPLAINT:
-        rank = dict(zip(PRIMARY_ORDER, range(len(PRIMARY_ORDER)), strict=True))
-        rank["complaint"] = rank["weak complaint"]
-    else:
-        rank = _RANK
+    rank = dict(_RANK)
+    if "complaint" not in by_rule and (signals.complaint < SURE_COMPLAINT or positive):
+        # Only the model saw a complaint, and not surely, or in a happy post:
+        # praise, questions and suggestions come first.
+        rank["complaint"] = _RANK["praise" if positive else "weak complaint"] + 0.5
+    if "abuse" not in by_rule and signals.offensive < SURE_ABUSE:
+        rank["abuse"] = _RANK["weak abuse"]
     return sorted(found.values(), key=lambda label: rank[label["category"]])
-
-
-_RANK = {category: i for i, category in enumerate(PRIMARY_ORDER)}
 
 
 def _sentiment(probs: dict[str, float]) -> str:
@@ -241,6 +247,8 @@ def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics:
     facts["severity"] = result.severity
     result.outcome, decision_reasons = decide(policy, facts)
     shown = ", ".join(f"{k} {v:.2f}" for k, v in signals.sentiment.items())
+    if signals.irony >= THRESHOLD:
+        shown += f"; sarcasm {signals.irony:.2f}"
     result.reasons = [
         f"sentiment {sentiment} ({model_tier} model: {shown})",
         f"category {category}: {labels[0]['by']}",

@@ -127,14 +127,19 @@ def sentiment_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 def complaint_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     items = load_complaints(data_dir / "complaints-social-media" / "complaints-data.csv")
     gold = [g for _, g in items]
-    results, _ = _cross_validated(items, "complaint", "x", policy, classifier, data_dir)
+    results, probabilities = _cross_validated(items, "complaint", "x", policy, classifier,
+                                              data_dir)
     predicted = [r.category == "complaint" for r in results]
+    dataset = "complaints-social-media (all)"
     return [
-        Row("complaint F1", "complaints-social-media (all)", len(items), f1(gold, predicted, True),
-            f"complaint = primary category complaint; {FOLDS}-fold CV", classifier.tier),
-        Row("complaint macro-F1", "complaints-social-media (all)", len(items),
-            macro_f1(gold, predicted, (True, False)),
+        Row("complaint F1", dataset, len(items), f1(gold, predicted, True),
+            f"complaint = primary category complaint (the desk's decision); {FOLDS}-fold CV",
+            classifier.tier),
+        Row("complaint macro-F1", dataset, len(items), macro_f1(gold, predicted, (True, False)),
             "mean F1 of complaint and not (the paper's measure)", classifier.tier),
+        Row("complaint F1, model alone", dataset, len(items),
+            f1(gold, list(probabilities >= 0.5), True),
+            "the complaint head at 0.5, without the desk's rules", classifier.tier),
     ]
 
 
@@ -167,7 +172,8 @@ def spam_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 # (data set, measures it yields, function): the first two name the rows when the data is absent.
 CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
     ("tweeteval/sentiment test", ("sentiment macro-recall", THROUGHPUT), sentiment_rows),
-    ("complaints-social-media (all)", ("complaint F1", "complaint macro-F1"), complaint_rows),
+    ("complaints-social-media (all)",
+     ("complaint F1", "complaint macro-F1", "complaint F1, model alone"), complaint_rows),
     ("tweeteval/offensive test", ("offensive macro-F1",), offensive_rows),
     ("youtube-spam-collection (all 5)", ("spam F1", "spam F1, model alone"), spam_rows),
 )

@@ -132,7 +132,7 @@ def test_command_prints_a_table_even_with_nothing_to_score(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path))
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["tier", "measure", "data"]
-    assert out.count("skipped: ") == 7
+    assert out.count("skipped: ") == 8
     assert "did not train on" in out
 
 
@@ -155,7 +155,7 @@ def test_evaluate_on_the_shared_data():
             pytest.fail(message)
         pytest.skip(message)
     rows = ev.evaluate(data_dir)
-    assert len(rows) == 7
+    assert len(rows) == 8
     for row in rows:
         assert row.value is not None, row.note
         assert row.n == KNOWN_N[row.dataset]
