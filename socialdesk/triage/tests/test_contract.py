@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+from django.db import connections
 
 from conftest import post
 from socialdesk import cli
@@ -69,6 +70,9 @@ def triage(capsys, monkeypatch):
 
     def run(*args: str, stdin: str = "") -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin.encode())))
+        # A command run from the command line closes every database connection
+        # when it ends; the test's own connection holds its transaction.
+        monkeypatch.setattr(connections, "close_all", lambda: None)
         try:
             code = cli.main(["triage", *args])
         except SystemExit as e:
