@@ -10,7 +10,6 @@ data. Training is seeded and deterministic: the same data gives the same
 artifact, byte for byte.
 """
 
-import copy
 import json
 import time
 from collections.abc import Callable, Sequence
@@ -107,14 +106,14 @@ def choose_and_fit(head: HeadData, x, y, columns: np.ndarray):
     if head.val is not None:
         xv = features.vectorise([t for t, _ in head.val])[:, columns]
         yv = [label for _, label in head.val]
-        # Increasing C with a warm start: each fit begins where the last ended.
-        model, best = _model(CHOICES_OF_C[0]), None
-        model.set_params(warm_start=True)
+        # Each C from scratch: a warm start from the last C's solution can stop at
+        # once, its gradient already under the solver's tolerance.
+        best = None
         for c in CHOICES_OF_C:
-            model.set_params(C=c).fit(x, y)
+            model = _model(c).fit(x, y)
             score = _score(head.classes, yv, model.predict(xv))
             if best is None or score > best[0]:
-                best = (score, c, copy.deepcopy(model))
+                best = (score, c, model)
         return best[1], best[2]
     folds = list(StratifiedKFold(5, shuffle=True, random_state=SEED).split(x, y))
     scores = {}
