@@ -85,14 +85,18 @@ class FastClassifier:
     def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
         if not texts:
             return {name: np.zeros((0, n) if n > 1 else 0, np.float32) for name, n in self.heads}
-        z = self.logits(texts)
-        out, col = {}, 0
-        for name, n in self.heads:
-            if n == 1:
-                out[name] = 1.0 / (1.0 + np.exp(-z[:, col]))
-            else:
-                block = z[:, col:col + n]
-                e = np.exp(block - block.max(axis=1, keepdims=True))
-                out[name] = e / e.sum(axis=1, keepdims=True)
-            col += n
-        return out
+        return probabilities(self.logits(texts), self.heads)
+
+
+def probabilities(z: np.ndarray, heads: list[tuple[str, int]]) -> dict[str, np.ndarray]:
+    """Per head: a sigmoid of its one logit, or a softmax over its several."""
+    out, col = {}, 0
+    for name, n in heads:
+        if n == 1:
+            out[name] = 1.0 / (1.0 + np.exp(-z[:, col]))
+        else:
+            block = z[:, col:col + n]
+            e = np.exp(block - block.max(axis=1, keepdims=True))
+            out[name] = e / e.sum(axis=1, keepdims=True)
+        col += n
+    return out
