@@ -7,9 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Count
 from django.utils import timezone
 
-from socialdesk.accounts.models import User
 from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, read_records
 from socialdesk.triage.actions import active_policy, do_activate_policy, do_install_policy
+from socialdesk.triage.management.commands._arguments import read_text, user_named
 from socialdesk.triage.models import ResponsePolicy, Topic, Triage
 from socialdesk.triage.policy import Policy, PolicyError, parse_policy
 from socialdesk.triage.simulate import render, simulate_records, simulate_stored
@@ -97,8 +97,8 @@ class Command(BaseCommand):
                           f"{len(policy.adjustments)} adjustments")
 
     def do_install(self, options):
-        source = _read(options["file"])
-        actor = _user(options["by"])
+        source = read_text(options["file"])
+        actor = user_named(options["by"])
         try:
             row = do_install_policy(source, actor=actor)
         except PolicyError as e:
@@ -106,7 +106,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Installed version {row.version} ({row.name}); it is now active.")
 
     def do_activate(self, options):
-        actor = _user(options["by"])
+        actor = user_named(options["by"])
         before = active_policy().version
         try:
             row = do_activate_policy(options["version"], actor=actor)
@@ -164,33 +164,12 @@ class Command(BaseCommand):
         self.stdout.write(source, ending="" if source.endswith("\n") else "\n")
 
 
-def _read(name: str) -> str:
-    path = Path(name)
-    if not path.is_file():
-        raise CommandError(f"{name}: no such file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CommandError(f"{name}: not UTF-8 text") from None
-    except OSError as e:
-        raise CommandError(f"{name}: {e.strerror}") from None
-
-
 def _load(name: str) -> Policy:
-    source = _read(name)
+    source = read_text(name)
     try:
         return parse_policy(source, known_topics=set(Topic.objects.values_list("slug", flat=True)))
     except PolicyError as e:
         raise CommandError(f"{name}: {e}") from None
-
-
-def _user(username: str | None) -> User | None:
-    if username is None:
-        return None
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"--by: there is no user {username!r}")
-    return user
 
 
 def _since(value: str | None) -> datetime | None:

@@ -2,8 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from socialdesk.accounts.models import User
 from socialdesk.triage.actions import do_import_topics
+from socialdesk.triage.management.commands._arguments import read_text, user_named
 from socialdesk.triage.queries import topic_specs
 from socialdesk.triage.topics import TopicError, dump_topics, parse_topics
 
@@ -30,10 +30,10 @@ class Command(BaseCommand):
     def do_import(self, options):
         name = options["file"]
         try:
-            specs = parse_topics(_read(name))
+            specs = parse_topics(read_text(name))
         except TopicError as e:
             raise CommandError(f"{name}: {e}; nothing was changed") from None
-        done = do_import_topics(specs, replace=options["replace"], actor=_user(options["by"]))
+        done = do_import_topics(specs, replace=options["replace"], actor=user_named(options["by"]))
         counts = ", ".join(f"{len(done[k])} {k}" for k in ("created", "updated", "unchanged"))
         if options["replace"]:
             counts += f", {len(done['deleted'])} deleted"
@@ -65,24 +65,3 @@ class Command(BaseCommand):
                               f"{len(spec.examples):>8}  {spec.name}")
         if not all(spec.active for spec in specs):
             self.stdout.write("(- inactive: kept, but not looked for)")
-
-
-def _read(name: str) -> str:
-    path = Path(name)
-    if not path.is_file():
-        raise CommandError(f"{name}: no such file")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise CommandError(f"{name}: not UTF-8 text") from None
-    except OSError as e:
-        raise CommandError(f"{name}: {e.strerror}") from None
-
-
-def _user(username: str | None) -> User | None:
-    if username is None:
-        return None
-    user = User.objects.filter(username=username).first()
-    if user is None:
-        raise CommandError(f"--by: there is no user {username!r}")
-    return user
