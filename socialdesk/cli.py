@@ -24,6 +24,8 @@ COMMANDS = {
     "topics": ("topics", True, "import, export or list the brand's topics (YAML)"),
     "policy": ("policy", True,
                "show, export, validate, install, roll back or simulate the response policy"),
+    "org": ("org", True, "import or export the org chart: calendars, teams, agents, "
+            "routing rules, SLA policies (YAML)"),
     "worker": (None, True, "run a Celery worker (scale-out mode; needs CELERY_BROKER_URL)"),
     "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
     "token": ("api_token", True, "create or revoke a user's API token"),

@@ -24,7 +24,7 @@ from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
 from socialdesk.triage.actions import active_policy, do_store_triage, post_input
 from socialdesk.triage.engine import PostInput, TopicMatcher, TriageResult, triage_batch
-from socialdesk.triage.policy import Policy
+from socialdesk.triage.policy import Policy, approval_needed
 from socialdesk.triage.queries import active_topics
 from socialdesk.triage.spread import triage_in_background, triage_spread
 
@@ -39,7 +39,11 @@ def decide(inputs: list[PostInput], policy: Policy, ruleset: RuleSet,
 
 def route_triaged(post: PostInput, result: TriageResult, ruleset: RuleSet) -> Route:
     """The team for a triaged post; the routing reason joins the triage's reasons."""
-    chosen = route(ruleset, result.facts(post))
+    return route_facts(result, result.facts(post), ruleset)
+
+
+def route_facts(result: TriageResult, facts: dict, ruleset: RuleSet) -> Route:
+    chosen = route(ruleset, facts)
     result.reasons.append(chosen.reason)
     return chosen
 
@@ -159,11 +163,14 @@ def finish_processing(pending: Pending) -> int:
         triages = {p.id: triaged[p.id] for p in inbound}
         for post_id, result in triages.items():
             result.author = pending.authors[post_id]
-        routes = {p.id: route_triaged(pending.inputs[p.id], triages[p.id], ruleset)
-                  for p in inbound}
+        routes, approvals = {}, {}
+        for p in inbound:
+            facts = triages[p.id].facts(pending.inputs[p.id])
+            routes[p.id] = route_facts(triages[p.id], facts, ruleset)
+            approvals[p.id] = approval_needed(pending.policy, facts)
         do_store_triage(inbound, list(triages.values()))
         ordered = sorted(fresh + adopted, key=lambda p: (p.created_at, p.id))
-        do_file_posts(ordered, triages, routes)
+        do_file_posts(ordered, triages, routes, approvals)
         now = timezone.now()
         for post in fresh:
             post.processed_at = now

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "socialdesk.triage",
     "socialdesk.routing",
     "socialdesk.cases",
+    "socialdesk.notifications",
     "socialdesk.analytics",
     "socialdesk.web",
     "socialdesk.api",
@@ -149,6 +150,15 @@ TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_co
 TRIAGE_TIER = env("TRIAGE_TIER", "fast")
 if TRIAGE_TIER not in ("fast", "accurate", "cascade"):
     raise ImproperlyConfigured(f"TRIAGE_TIER={TRIAGE_TIER!r}: use fast, accurate or cascade")
+# The clock (SLA warnings and breaches, follow-ups, reassignment, queued
+# cases): Celery beat runs it in the scale-out mode (`socialdesk scheduler`),
+# a thread of `socialdesk serve` in the embedded mode.
+CLOCK_INTERVAL_SECONDS = env_int("CLOCK_INTERVAL_SECONDS", 30)
+CELERY_BEAT_SCHEDULE = {
+    "clock": {"task": "cases.tick_clock", "schedule": float(CLOCK_INTERVAL_SECONDS)},
+}
+# Domains replies may link to (guideline check); empty: links are not checked.
+BRAND_LINK_DOMAINS = [d for d in env("BRAND_LINK_DOMAINS", "").split(",") if d.strip()]
 MAX_POST_CHARS = env_int("MAX_POST_CHARS", 40_000)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 

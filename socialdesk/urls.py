@@ -6,5 +6,6 @@ from socialdesk.api.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("notifications/", include("socialdesk.notifications.urls")),
     path("", include("socialdesk.web.urls")),
 ]

@@ -5,16 +5,70 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
-class Team(models.Model):
-    """A group of people who own a kind of work (Care, PR, Legal, ...).
-
-    The response matrix names owner teams by slug; a team that does not exist
-    yet is created on first use so that no routed case is ever lost.
-    """
+class BusinessCalendar(models.Model):
+    """Opening hours per weekday in a time zone, and holidays: SLA targets count
+    only these hours (socialdesk.lib.calendar does the arithmetic)."""
 
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=120)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL)
+    timezone = models.CharField(max_length=64, default="UTC")
+    # {"mon": ["09:00-17:00"], ...}; null means open around the clock.
+    hours = models.JSONField(null=True, blank=True)
+    holidays = models.JSONField(default=list, blank=True, help_text="ISO dates, local")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from socialdesk.lib.calendar import CalendarError
+
+        try:
+            self.calendar()
+        except CalendarError as e:
+            raise ValidationError(str(e)) from None
+
+    def calendar(self):
+        from socialdesk.lib.calendar import Calendar
+
+        return Calendar.from_spec(self.timezone, self.hours, self.holidays)
+
+
+class Team(models.Model):
+    """A group of people who own a kind of work (Care, PR, Legal, ...).
+
+    Teams nest (Care → Tier 1); the escalation chain of a team is its
+    supervisor, then the parent team's, and so on up. The response matrix
+    names owner teams by slug; a team that does not exist yet is created on
+    first use so that no routed case is ever lost.
+    """
+
+    class Strategy(models.TextChoices):
+        LEAST_LOADED = "least_loaded", "Least loaded within capacity"
+        ROUND_ROBIN = "round_robin", "Round robin"
+        SKILLS = "skills", "Skills and language match, then least loaded"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=120)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="children")
+    supervisor = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="supervised_teams")
+    calendar = models.ForeignKey(BusinessCalendar, null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="teams",
+                                 help_text="Business hours for SLA clocks; none: around the clock")
+    strategy = models.CharField(max_length=16, choices=Strategy.choices,
+                                default=Strategy.LEAST_LOADED)
+    reassign_after_minutes = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Reassign a case whose assignee has not acted within this many minutes")
+    # Round robin: the member who was handed the last case.
+    last_assignee = models.ForeignKey("User", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
 
     class Meta:
         ordering = ["name"]
@@ -40,6 +94,13 @@ class User(AbstractUser):
     availability = models.CharField(
         max_length=16, choices=Availability.choices, default=Availability.ONLINE
     )
+    skills = models.JSONField(default=list, blank=True, help_text='e.g. ["billing", "refunds"]')
+    languages = models.JSONField(default=list, blank=True, help_text='e.g. ["en", "pt"]')
+    channels = models.JSONField(default=list, blank=True,
+                                help_text="Channels this agent works; empty: all")
+    working_hours = models.ForeignKey(BusinessCalendar, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="agents",
+                                      help_text="When this agent works; none: any time")
 
     @property
     def is_supervisor_or_admin(self) -> bool:

@@ -1,26 +1,43 @@
 """The JSON API: routers per domain, token authentication on every endpoint."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from socialdesk.api.auth import TokenAuth, docs_access
 from socialdesk.api.schemas import (
+    ApproveIn,
     CaseDetailOut,
     CaseOut,
     CorrectionCreatedOut,
     CorrectionIn,
     CorrectionOut,
     ErrorOut,
+    FollowUpOut,
+    NoteIn,
+    NoteOut,
     PostBatchIn,
     PostBatchOut,
     PostOut,
     RecordResult,
+    ReplyIn,
+    ReplyOut,
+    ReturnIn,
     TriageBatchOut,
     TriageOut,
 )
+from socialdesk.cases import actions, approvals
+from socialdesk.cases.followups import FollowUpSpec
 from socialdesk.cases.models import Case
-from socialdesk.cases.queries import access_case, cases_visible_to, thread
+from socialdesk.cases.queries import (
+    access_case,
+    access_reply,
+    cases_visible_to,
+    follow_ups_of,
+    thread,
+)
 from socialdesk.ingestion.records import RecordError, check_record
 from socialdesk.pipeline import contract, decide, ingest, record_input
 from socialdesk.routing.actions import active_rules
@@ -29,6 +46,22 @@ from socialdesk.triage.actions import active_policy
 
 api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
                docs_decorator=docs_access, urls_namespace="api")
+
+
+@api.exception_handler(actions.ActionError)
+def refused(request, e: actions.ActionError):
+    """A refused action: 409 when another reply holds the post, 403 for what the user
+    may not do, else 422 with the guideline findings (needs_confirmation: only
+    warnings stand in the way)."""
+    if isinstance(e, actions.ReplyCollision):
+        return api.create_response(request, {"detail": str(e)}, status=409)
+    if isinstance(e, actions.NotPermitted):
+        return api.create_response(request, {"detail": str(e)}, status=403)
+    findings = [{"check": f.check, "blocking": f.blocking, "message": f.message,
+                 "evidence": f.evidence} for f in e.findings]
+    return api.create_response(request, {
+        "detail": str(e), "findings": findings,
+        "needs_confirmation": isinstance(e, actions.NeedsConfirmation)}, status=422)
 
 
 def _check_batch(records: list[dict]):
@@ -157,3 +190,71 @@ def correct_post(request, post_id: int, body: CorrectionIn):
 def list_corrections(request, post_id: int):
     post = feedback.access_post(request.user, post_id)
     return [_correction_out(c) for c in feedback.corrections_of([post.pk])]
+
+
+def _reply_out(reply) -> dict:
+    return {"id": reply.pk, "case_id": reply.case_id, "status": reply.status,
+            "visibility": reply.visibility, "text": reply.text, "author": reply.author.username,
+            "approval_by": reply.approval_by,
+            "reviewed_by": reply.reviewed_by.username if reply.reviewed_by else None,
+            "review_comment": reply.review_comment,
+            "confirmed_warnings": reply.confirmed_warnings, "created_at": reply.created_at,
+            "sent_at": reply.sent_at}
+
+
+_REFUSALS = ("Answers 404 for a case the user may not see, 409 when another reply to the "
+             "same post is already waiting or sent, and 422 with the guideline findings "
+             "(ReplyRefusedOut) when the reply breaks one, or only warns and the warning is "
+             "not in confirm_warnings.")
+
+
+@api.post("/cases/{case_id}/replies", response={201: ReplyOut}, tags=["cases"],
+          summary="Reply on a case: checked, held for approval where the case needs it, "
+                  "else queued for delivery", description=_REFUSALS)
+def submit_reply(request, case_id: int, body: ReplyIn):
+    case = access_case(request.user, case_id)
+    asked = body.follow_up
+    follow_up = (FollowUpSpec(asked.action, timedelta(hours=asked.within_hours), asked.on_expiry)
+                 if asked is not None else None)
+    reply = actions.do_submit_reply(case, request.user, body.text, body.visibility,
+                                    body.confirm_warnings, follow_up)
+    return _reply_out(reply)
+
+
+@api.post("/replies/{reply_id}/approve", response={200: ReplyOut}, tags=["cases"],
+          summary="Approve a reply awaiting approval, optionally edited; it is delivered",
+          description="403 for a user who may not approve it; 422 for a reply not awaiting "
+                      "approval or an edit that breaks a guideline.")
+def approve_reply(request, reply_id: int, body: ApproveIn):
+    reply = approvals.do_approve_reply(access_reply(request.user, reply_id), request.user,
+                                       body.text)
+    return _reply_out(reply)
+
+
+@api.post("/replies/{reply_id}/return", response={200: ReplyOut}, tags=["cases"],
+          summary="Send a reply back to its author with a comment")
+def return_reply(request, reply_id: int, body: ReturnIn):
+    reply = approvals.do_return_reply(access_reply(request.user, reply_id), request.user,
+                                      body.comment)
+    return _reply_out(reply)
+
+
+@api.post("/cases/{case_id}/notes", response={201: NoteOut}, tags=["cases"],
+          summary="Add a note (or a phone call or e-mail taken off the channel)")
+def add_note(request, case_id: int, body: NoteIn):
+    case = access_case(request.user, case_id)
+    note = actions.do_add_note(case, request.user, body.text, body.kind)
+    return {"id": note.pk, "kind": note.kind, "text": note.text, "author": note.author.username,
+            "mentions": [u.username for u in note.mentions.all()],
+            "created_at": note.created_at}
+
+
+@api.get("/cases/{case_id}/follow-ups", response={200: list[FollowUpOut], 404: ErrorOut},
+         tags=["cases"], summary="What the case waits for, and what it waited for")
+def list_follow_ups(request, case_id: int):
+    case = access_case(request.user, case_id)
+    return [{"id": f.pk, "kind": f.kind, "action": f.action, "due_at": f.due_at,
+             "on_expiry": f.on_expiry, "status": f.status,
+             "created_by": f.created_by.username if f.created_by else None,
+             "created_at": f.created_at, "closed_at": f.closed_at}
+            for f in follow_ups_of(case)]

@@ -114,3 +114,85 @@ class TriageStateOut(Schema):
 class CorrectionCreatedOut(Schema):
     correction: CorrectionOut
     triage: TriageStateOut
+
+
+class FollowUpIn(Schema):
+    action: str = Field(..., max_length=200, description='What the customer should do, e.g. '
+                                                         '"DM us their order number"')
+    within_hours: float = Field(..., gt=0, le=90 * 24, description="Due this long after the "
+                                                                  "reply is delivered")
+    on_expiry: Literal["remind", "reopen"] = "remind"
+
+
+class ReplyIn(Schema):
+    text: str = Field(..., max_length=20_000)
+    visibility: Literal["public", "private"]
+    confirm_warnings: list[str] = Field(
+        default_factory=list, description="Guideline warnings (their `check`) the author read "
+                                          "and sends the reply anyway")
+    follow_up: FollowUpIn | None = None
+
+
+class ReplyOut(Schema):
+    id: int
+    case_id: int
+    status: str
+    visibility: str
+    text: str
+    author: str
+    approval_by: str
+    reviewed_by: str | None
+    review_comment: str
+    confirmed_warnings: list[str]
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class FindingOut(Schema):
+    check: str
+    blocking: bool
+    message: str
+    evidence: str
+
+
+class ReplyRefusedOut(Schema):
+    detail: str
+    # True: only warnings stand in the way; send again with them in confirm_warnings.
+    needs_confirmation: bool
+    findings: list[FindingOut]
+
+
+class ApproveIn(Schema):
+    text: str | None = Field(None, max_length=20_000,
+                             description="The reply as edited by the approver; omit to send "
+                                         "it as written")
+
+
+class ReturnIn(Schema):
+    comment: str = Field(..., min_length=1, max_length=2000)
+
+
+class NoteIn(Schema):
+    text: str = Field(..., max_length=10_000, description="@username mentions notify colleagues")
+    kind: Literal["note", "phone", "email"] = "note"
+
+
+class NoteOut(Schema):
+    id: int
+    kind: str
+    text: str
+    author: str
+    mentions: list[str]
+    created_at: datetime
+
+
+class FollowUpOut(Schema):
+    id: int
+    kind: str
+    action: str
+    due_at: datetime
+    on_expiry: str
+    status: str
+    created_by: str | None
+    created_at: datetime
+    closed_at: datetime | None

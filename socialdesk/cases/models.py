@@ -23,6 +23,9 @@ class Case(models.Model):
     category = models.CharField(max_length=16)
     reply_mode = models.CharField(max_length=24, blank=True)
     channel = models.CharField(max_length=32)
+    # From the opening post's triage: what the skills strategy matches agents on.
+    lang = models.CharField(max_length=16, blank=True)
+    topics = models.JSONField(default=list, blank=True)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey("accounts.Team", null=True, on_delete=models.PROTECT,
                              related_name="cases")
@@ -32,6 +35,16 @@ class Case(models.Model):
     )
     subject = models.CharField(max_length=200)
     routing_rule = models.CharField(max_length=64, blank=True)
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    # When the case is handed to someone else if its assignee has not acted
+    # (the team's reassign_after_minutes); cleared by any agent action.
+    reassign_at = models.DateTimeField(null=True, blank=True)
+    # The reply mode's steps: [{"step": "acknowledge_publicly", "done_at": iso|None,
+    # "via": "public reply"}]; see cases.steps.
+    steps = models.JSONField(default=list, blank=True)
+    # Replies wait for approval when the policy says so: "supervisor" or a team slug.
+    approval_by = models.CharField(max_length=64, blank=True)
+    approval_reason = models.CharField(max_length=200, blank=True)
     opened_at = models.DateTimeField(help_text="Arrival of the case's first inbound post")
     last_inbound_at = models.DateTimeField()
     first_response_due = models.DateTimeField(null=True, blank=True)
@@ -46,6 +59,7 @@ class Case(models.Model):
             models.Index(fields=["team", "status"]),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["contact", "channel", "status"]),
+            models.Index(fields=["reassign_at"]),
         ]
 
     @property
@@ -61,13 +75,20 @@ class Case(models.Model):
 
 
 class Reply(models.Model):
-    """An agent's reply: the outbox row, then its delivery through a connector."""
+    """An agent's reply: approval where the policy asks for it, the outbox row,
+    then its delivery through a connector."""
 
     class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
+        RETURNED = "returned", "Sent back"
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed"
+
+    # A reply in one of these holds its post: a second one to the same post,
+    # in the same visibility, is refused (two agents answering at once).
+    LIVE_STATUSES = (Status.AWAITING_APPROVAL, Status.QUEUED, Status.SENDING, Status.SENT)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
@@ -75,16 +96,186 @@ class Reply(models.Model):
                                     related_name="+")
     text = models.TextField()
     visibility = models.CharField(max_length=8)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     post = models.OneToOneField("ingestion.Post", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="reply")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    approval_by = models.CharField(max_length=64, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    # Guideline warnings the author read and confirmed before sending.
+    confirmed_warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name_plural = "replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["in_reply_to", "visibility"],
+                condition=models.Q(status__in=["awaiting_approval", "queued", "sending",
+                                               "sent"]),
+                name="one_live_reply_per_post",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"reply {self.pk} on {self.case}"
+
+
+class Note(models.Model):
+    """An internal note on a case, or a step taken off the channel (a call, an e-mail)."""
+
+    class Kind(models.TextChoices):
+        NOTE = "note", "Internal note"
+        PHONE = "phone", "Phone call"
+        EMAIL = "email", "E-mail"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                               related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.NOTE)
+    text = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}"
+
+
+class FollowUp(models.Model):
+    """What should happen next, by when: the customer's expected action, or our check-back."""
+
+    class Kind(models.TextChoices):
+        EXPECT_CUSTOMER = "expect_customer", "Waiting for the customer"
+        CHECK_BACK = "check_back", "Check back with the customer"
+
+    class OnExpiry(models.TextChoices):
+        REMIND = "remind", "Remind the assignee"
+        REOPEN = "reopen", "Re-open the case"
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        MET = "met", "Met"
+        EXPIRED = "expired", "Expired"
+        CANCELLED = "cancelled", "Cancelled"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="follow_ups")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    action = models.CharField(max_length=200, help_text='e.g. "DM us your order number"')
+    due_at = models.DateTimeField()
+    on_expiry = models.CharField(max_length=8, choices=OnExpiry.choices,
+                                 default=OnExpiry.REMIND)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.WAITING)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [models.Index(fields=["status", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} (by {self.due_at:%Y-%m-%d %H:%M}, {self.status})"
+
+
+class SlaPolicy(models.Model):
+    """Targets for cases of some priorities, channels and teams, in business time.
+
+    Read in order; the first policy that matches a case applies. Empty lists
+    match everything. A case no policy matches keeps the response matrix's
+    first-response target and has no next-response or resolution target.
+    """
+
+    class Action(models.TextChoices):
+        RAISE_PRIORITY = "raise_priority", "Raise the priority one step"
+        NOTIFY_SUPERVISOR = "notify_supervisor", "Notify the team's supervisor"
+        REASSIGN = "reassign", "Reassign within the team"
+        ESCALATE = "escalate", "Move to the next team up the chain"
+
+    position = models.PositiveIntegerField(default=0)
+    name = models.SlugField(max_length=64, unique=True)
+    priorities = models.JSONField(default=list, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    teams = models.JSONField(default=list, blank=True, help_text="Team slugs")
+    first_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    next_response_minutes = models.PositiveIntegerField(null=True, blank=True)
+    resolution_minutes = models.PositiveIntegerField(null=True, blank=True)
+    warn_at_percent = models.PositiveSmallIntegerField(default=75)
+    breach_actions = models.JSONField(default=list, blank=True)
+    enabled = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SlaClock(models.Model):
+    """One running target on a case: its due and warning times in wall-clock
+    time, worked out from business time when it starts or resumes, so that the
+    clock that watches 100,000 cases compares timestamps and nothing else."""
+
+    class Kind(models.TextChoices):
+        FIRST_RESPONSE = "first_response", "First response"
+        NEXT_RESPONSE = "next_response", "Next response"
+        RESOLUTION = "resolution", "Resolution"
+        REPLY_WINDOW = "reply_window", "Platform reply window"
+
+    class State(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused (pending on customer)"
+        HIT = "hit", "Hit"
+        MISSED = "missed", "Missed"
+        CLOSED = "closed", "Closed"  # a reply window that passed or was answered
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    policy = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.ACTIVE)
+    target_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField(null=True, blank=True)
+    # Business seconds left when the clock was paused.
+    remaining_seconds = models.FloatField(null=True, blank=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    warned_at = models.DateTimeField(null=True, blank=True)
+    breached_at = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["state", "warn_at"]),
+            models.Index(fields=["state", "due_at"]),
+            models.Index(fields=["case", "kind"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on case {self.case_id}: {self.state}"
+
+
+class CasePresence(models.Model):
+    """Who has a case open, and whether they are writing a reply: collision warnings."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="presence")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    drafting = models.BooleanField(default=False)
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"],
+                                               name="uniq_case_presence")]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} on case {self.case_id}"

@@ -6,6 +6,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
+from socialdesk.cases import sla, steps
+from socialdesk.cases.followups import do_expect_customer, spec_for_reply
 from socialdesk.cases.models import Case, Reply
 from socialdesk.connectors.base import DeliveryError, Outgoing
 from socialdesk.connectors.models import ChannelAccount
@@ -14,6 +16,7 @@ from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
 
 MAX_ATTEMPTS = 5
+SENT_VIA = {"public": "public reply", "private": "private message"}
 
 
 @shared_task(name="cases.deliver_reply", bind=True, max_retries=MAX_ATTEMPTS)
@@ -45,9 +48,6 @@ def deliver_reply(self, reply_id: int) -> str:
     return "sent"
 
 
-    return F("attempts") + 1
-
-
 @transaction.atomic
 def _record_sent(reply: Reply, external_id: str, url: str) -> None:
     now = timezone.now()
@@ -67,5 +67,18 @@ def _record_sent(reply: Reply, external_id: str, url: str) -> None:
     if case.first_response_at is None:
         case.first_response_at = now
         case.save(update_fields=["first_response_at", "updated_at"])
-    do_record("reply.sent", case=case, actor=reply.author, reply=reply.pk,
+    do_record("reply.sent", case=case, actor=reply.author, at=now, reply=reply.pk,
               external_id=external_id, visibility=reply.visibility)
+    sla.do_note_response(case, now)
+    steps.do_mark_contact(case, case.channel, reply.visibility, SENT_VIA[reply.visibility], now)
+    follow_up = spec_for_reply(reply)
+    if follow_up is not None:
+        do_expect_customer(reply, follow_up, now)
+
+
+@shared_task(name="cases.tick_clock", ignore_result=True)
+def tick_clock() -> dict[str, int]:
+    """The clock, on the Celery beat schedule (settings.CELERY_BEAT_SCHEDULE)."""
+    from socialdesk.cases.clock import tick
+
+    return tick()

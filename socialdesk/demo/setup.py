@@ -5,6 +5,7 @@ from pathlib import Path
 
 from socialdesk.accounts.actions import do_ensure_teams
 from socialdesk.accounts.models import User
+from socialdesk.accounts.orgchart import do_import_org, parse_org
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.importer import ImportReport, import_records
 from socialdesk.ingestion.records import read_jsonl
@@ -13,6 +14,7 @@ from socialdesk.triage.topics import parse_topics
 
 SAMPLE = Path(__file__).with_name("data") / "sample.jsonl"
 TOPICS = Path(__file__).with_name("data") / "topics.yaml"
+ORG = Path(__file__).with_name("data") / "org.yaml"
 TEAMS = ["care", "pr", "legal", "community", "comms", "moderation"]
 BRAND_ACCOUNTS = [("x", "brightkettle"), ("instagram", "brightkettle"),
                   ("facebook", "Brightkettle"), ("reddit", "u/brightkettle_team"),
@@ -37,6 +39,9 @@ def do_set_up_accounts() -> dict[str, str]:
     for channel, handle in BRAND_ACCOUNTS:
         ChannelAccount.objects.get_or_create(channel=channel, handle=handle,
                                              defaults={"name": "Brightkettle"})
+    # Brightkettle's org chart: calendars, teams with supervisors, agents,
+    # routing rules, SLA policies and the customers whose accounts agents own.
+    do_import_org(parse_org(ORG.read_text(encoding="utf-8")))
     return passwords
 
 

@@ -43,6 +43,9 @@ class Route:
     team: str
     rule: str
     reason: str
+    # The contact's account owner (a username) when a rule routes to them: the
+    # desk assigns them the case in their own team.
+    owner: str = ""
 
 
 def parse_rules(data: object) -> RuleSet:
@@ -70,7 +73,7 @@ def default_rules() -> RuleSet:
     return parse_rules(yaml.safe_load(DEFAULT_RULES_PATH.read_text()))
 
 
-def route(ruleset: RuleSet, facts: dict, account_owner_team: str = "") -> Route:
+def route(ruleset: RuleSet, facts: dict) -> Route:
     rule = next((r for r in ruleset.rules if r.condition.matches(facts)), None)
     if rule:
         team, name = rule.team, rule.name
@@ -79,7 +82,10 @@ def route(ruleset: RuleSet, facts: dict, account_owner_team: str = "") -> Route:
         team, name = facts["owner"], "policy-owner"
         reason = "route: no rule matched; the policy's owner team"
     if team == ACCOUNT_OWNER:
-        if account_owner_team:
-            return Route(account_owner_team, name, reason + " → the account owner's team")
+        owner = facts.get("account_owner") or ""
+        if owner:
+            # The owner's team is known only to the database: the filing step
+            # puts the case there; `fallback` stands in when working offline.
+            return Route(ruleset.fallback, name, f"{reason} → account owner {owner}", owner)
         return Route(ruleset.fallback, name, reason + f" → no account owner, {ruleset.fallback}")
     return Route(team, name, f"{reason} → {team}")

@@ -27,6 +27,9 @@ REQUIRED_FIELDS = ("decision", "priority", "reply_mode", "owner")
 ADJUSTABLE_FIELDS = {"reply_mode", "decision", "owner", "priority_at_least", "first_response"}
 RULE_FIELDS = {"name", "when", "severity", "extends"} | OUTCOME_FIELDS
 SEVERITY_LEVELS = (1, 2, 3)
+APPROVAL_FIELDS = {"name", "when", "by"}
+# Who approves: the case team's escalation chain, or any member of a named team.
+SUPERVISOR = "supervisor"
 
 
 class PolicyError(ValueError):
@@ -91,6 +94,33 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
+class Approval:
+    """Replies on cases that match wait for `by` ("supervisor" or a team slug).
+
+    `rules` holds the `rule:` test apart from the condition: the shared
+    condition language knows nothing of policy rule names.
+    """
+
+    name: str
+    when: dict
+    by: str
+    condition: conditions.Condition
+    rules: frozenset[str] = frozenset()
+
+    def matches(self, facts: dict) -> bool:
+        if self.rules and facts.get("rule") not in self.rules:
+            return False
+        return self.condition.matches(facts)
+
+    @property
+    def reason(self) -> str:
+        tests = [self.condition.description] if self.condition else []
+        if self.rules:
+            tests.insert(0, "rule " + " or ".join(sorted(self.rules)))
+        return f"approval {self.name} ({' and '.join(tests) or 'always'})"
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     rules: tuple[Rule, ...]
@@ -100,6 +130,7 @@ class Policy:
     s3_cues: frozenset[str]
     version: int = 0
     source: str = field(default="", repr=False)
+    approvals: tuple[Approval, ...] = ()
 
 
 def parse_duration(value: object, where: str) -> int | None:
@@ -297,6 +328,51 @@ def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -
     return Adjustment(name, dict(data.get("when") or {}), checked, condition)
 
 
+def _parse_approval(data: object, index: int, rule_names: list[str]) -> Approval:
+    where = f"approvals[{index}]"
+    if not isinstance(data, dict):
+        raise PolicyError(f"{where}: an approval must be a mapping of name, when and by")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise PolicyError(f"{where}: every approval needs a name")
+    where = f"approval {name!r}"
+    _check_keys(data, APPROVAL_FIELDS, where)
+    when = data.get("when")
+    if not isinstance(when, dict) or not when:
+        raise PolicyError(f"{where}: 'when' must be a non-empty condition: an approval that "
+                          "always applies would hold every reply")
+    when = dict(when)
+    rules = when.pop("rule", None)
+    if rules is not None:
+        if not (isinstance(rules, list) and rules and all(isinstance(r, str) for r in rules)):
+            raise PolicyError(f"{where}: when.rule must be a non-empty list of rule names, "
+                              f"such as [{rule_names[0]}]")
+        unknown = [r for r in rules if r not in rule_names]
+        if unknown:
+            raise PolicyError(f"{where}: when.rule: {unknown[0]!r} is not a rule of this "
+                              f"policy (rules: {', '.join(rule_names)})")
+    condition = _condition(when, where, ADJUSTMENT_CONDITIONS)
+    by = data.get("by")
+    if not isinstance(by, str) or not re.fullmatch(r"[a-z0-9_-]+", by):
+        raise PolicyError(f"{where}: by must be {SUPERVISOR} (the case team's escalation "
+                          f"chain) or a team slug (a-z, 0-9, - and _), not {by!r}")
+    return Approval(name, dict(data["when"]), by, condition, frozenset(rules or ()))
+
+
+def _parse_approvals(data: object, rules: tuple[Rule, ...]) -> tuple[Approval, ...]:
+    if data is None:
+        return ()
+    if not isinstance(data, list):
+        raise PolicyError("approvals: must be a list of {name, when, by}")
+    rule_names = [r.name for r in rules]
+    approvals = tuple(_parse_approval(a, i, rule_names) for i, a in enumerate(data))
+    names = [a.name for a in approvals]
+    duplicate = next((n for n in names if names.count(n) > 1), None)
+    if duplicate:
+        raise PolicyError(f"approval {duplicate!r} is defined twice; names must be unique")
+    return approvals
+
+
 def _parse_severity(severity: object) -> tuple[int, frozenset[str], frozenset[str]]:
     if not isinstance(severity, dict):
         raise PolicyError("severity: must be a mapping of high_reach_followers, s2_tiers "
@@ -330,7 +406,7 @@ def parse_policy(source: str, version: int = 0,
     if not isinstance(data, dict):
         raise PolicyError("a policy must be a YAML mapping with name, severity, rules and "
                           "adjustments")
-    _check_keys(data, {"name", "severity", "rules", "adjustments"}, "policy")
+    _check_keys(data, {"name", "severity", "rules", "adjustments", "approvals"}, "policy")
     if "name" in data and not isinstance(data["name"], str):
         raise PolicyError("name: must be text")
     reach, s2_tiers, s3_cues = _parse_severity(data.get("severity") or {})
@@ -356,8 +432,9 @@ def parse_policy(source: str, version: int = 0,
     duplicate = next((n for n in adjustment_names if adjustment_names.count(n) > 1), None)
     if duplicate:
         raise PolicyError(f"adjustment {duplicate!r} is defined twice; names must be unique")
+    approvals = _parse_approvals(data.get("approvals"), rules)
     if known_topics is not None:
-        _check_topics(rules, adjustments, known_topics)
+        _check_topics(rules, adjustments + approvals, known_topics)
     return Policy(
         name=str(data.get("name") or "Unnamed policy"),
         rules=rules,
@@ -367,16 +444,18 @@ def parse_policy(source: str, version: int = 0,
         s3_cues=s3_cues,
         version=version,
         source=source,
+        approvals=approvals,
     )
 
 
-def _check_topics(rules: tuple[Rule, ...], adjustments: tuple[Adjustment, ...],
+def _check_topics(rules: tuple[Rule, ...], others: tuple[Adjustment | Approval, ...],
                   known: set[str]) -> None:
-    for kind, items in (("rule", rules), ("adjustment", adjustments)):
+    for items in (rules, others):
         for item in items:
             unknown = sorted(_referenced(item.condition, "topics") - known)
             if unknown:
                 shown = ", ".join(sorted(known)) or "none yet"
+                kind = type(item).__name__.lower()
                 raise PolicyError(f"{kind} {item.name!r}: when.topics: unknown topic "
                                   f"{unknown[0]!r} (the desk's topics: {shown})")
 
@@ -400,7 +479,7 @@ def severity_of(policy: Policy, facts: dict) -> tuple[int, str]:
 def evaluate(policy: Policy, facts: dict) -> tuple[Rule, Outcome, list[tuple[Adjustment, dict]]]:
     """The rule that decides, the outcome, and each adjustment that changed it with its
     changes. `decide` words this as reasons; a simulation needs only the outcome."""
-    rule = next(r for r in policy.rules if r.condition.matches(facts))
+    rule = matched_rule(policy, facts)
     outcome = rule.outcome(facts["severity"])
     applied = []
     adjusted_facts = None
@@ -435,3 +514,24 @@ def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
         shown = ", ".join(f"{k} {v}" for k, v in changes.items())
         reasons.append(f"adjustment {adjustment.name}: {shown}")
     return outcome, reasons
+
+
+def matched_rule(policy: Policy, facts: dict) -> Rule:
+    return next(r for r in policy.rules if r.condition.matches(facts))
+
+
+def approval_needed(policy: Policy, facts: dict) -> tuple[str, str]:
+    """(by, reason) of the first approval whose test the case's facts meet, or ("", "").
+
+    The facts are a post's (TriageResult.facts); the "rule" fact is worked out here
+    when absent, so the triage output stays as it is. Rules test no outcome fields,
+    so the facts after adjustments pick the same rule that decided.
+    """
+    if not policy.approvals:
+        return "", ""
+    if "rule" not in facts:
+        facts = {**facts, "rule": matched_rule(policy, facts).name}
+    for approval in policy.approvals:
+        if approval.matches(facts):
+            return approval.by, approval.reason
+    return "", ""

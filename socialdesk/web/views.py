@@ -1,17 +1,42 @@
 """Thin views: look up with access_*, validate with a form, call one action, render."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from socialdesk.analytics.metrics import channel_report
-from socialdesk.cases import actions
-from socialdesk.cases.queries import INBOX_VIEWS, access_case, inbox, thread
+from socialdesk.cases import actions, approvals, followups, steps
+from socialdesk.cases.queries import (
+    INBOX_VIEWS,
+    access_case,
+    access_reply,
+    awaiting_approval_by,
+    can_approve,
+    follow_ups_of,
+    inbox,
+    notes_of,
+    others_on_case,
+    replies_of,
+    thread,
+)
 from socialdesk.triage import feedback
-from socialdesk.web.forms import CorrectionForm, ReplyForm, ReportRangeForm, StatusForm
+from socialdesk.web.forms import (
+    AcknowledgeForm,
+    ApproveForm,
+    CheckBackForm,
+    CorrectionForm,
+    NoteForm,
+    ReplyForm,
+    ReportRangeForm,
+    ReturnForm,
+    StatusForm,
+)
 
 
 @require_GET
@@ -35,18 +60,35 @@ def inbox_view(request):
 @require_GET
 def case_view(request, case_id: int):
     case = access_case(request.user, case_id)
+    return _case_page(request, case)
+
+
+def _case_page(request, case, status: int = 200, **forms):
+    """The case page; a refused form comes back bound, with its findings."""
     posts = thread(case)
     opener = next((p for p in posts if p.direction == "inbound"), None)
+    replies = replies_of(case)
     return render(request, "web/case.html", {
         "case": case,
         "posts": posts,
         "triage": getattr(opener, "triage", None) if opener else None,
         "triage_panels": _triage_panels(posts),
         "events": case.events.select_related("actor").order_by("at", "id"),
-        "reply_form": ReplyForm(initial={"visibility": _default_visibility(case)}),
+        "reply_form": forms.get("reply_form") or ReplyForm(
+            initial={"visibility": _default_visibility(case)}),
+        "ack_form": forms.get("ack_form") or AcknowledgeForm(prefix="ack"),
+        "findings": forms.get("findings", []),
+        "findings_for": forms.get("findings_for", ""),
         "status_form": StatusForm(initial={"status": case.status}),
+        "note_form": NoteForm(prefix="note"),
+        "check_back_form": CheckBackForm(prefix="checkback"),
         "limit": actions.channel_limit(case.channel),
-    })
+        "steps": steps.for_display(case),
+        "pending_replies": _reviews(request.user, case, [r for r in replies if r.status != "sent"]),
+        "notes": notes_of(case),
+        "follow_ups": follow_ups_of(case),
+        "can_approve_case": can_approve(request.user, case),
+    }, status=status)
 
 
 def _triage_panels(posts) -> list[dict]:
@@ -57,24 +99,160 @@ def _triage_panels(posts) -> list[dict]:
              "history": history.get(p.pk, [])} for p in triaged]
 
 
+def _reviews(user, case, replies) -> list[dict]:
+    """Replies not yet sent, each with review forms where this user may approve it."""
+    rows = []
+    for reply in replies:
+        reviewable = (reply.status == "awaiting_approval"
+                      and can_approve(user, case, reply.approval_by))
+        rows.append({"reply": reply, "reviewable": reviewable,
+                     "approve_form": ApproveForm(prefix=f"r{reply.pk}",
+                                                 initial={"text": reply.text}),
+                     "return_form": ReturnForm(prefix=f"r{reply.pk}")})
+    return rows
+
+
 def _default_visibility(case) -> str:
     return "private" if case.reply_mode == "private" else "public"
+
+
+def _form_errors(form) -> str:
+    return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
 @require_POST
 def reply_view(request, case_id: int):
     case = access_case(request.user, case_id)
     form = ReplyForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _case_page(request, case, 422, reply_form=form)
+    data = form.cleaned_data
+    try:
+        reply = actions.do_submit_reply(case, request.user, data["text"], data["visibility"],
+                                        data["confirm_warnings"], form.follow_up_spec())
+    except actions.ActionError as e:
+        messages.error(request, str(e))
+        return _case_page(request, case, 422, reply_form=form, findings=e.findings,
+                          findings_for="reply")
+    messages.success(request, _submitted(reply))
+    return redirect("web:case", case_id=case.pk)
+
+
+def _submitted(reply) -> str:
+    if reply.status == "awaiting_approval":
+        return f"Reply saved: it waits for approval by {reply.approval_by}."
+    return "Reply queued for delivery."
+
+
+@require_POST
+def acknowledge_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = AcknowledgeForm(request.POST, prefix="ack")
+    if not form.is_valid():
+        messages.error(request, _form_errors(form))
+        return _case_page(request, case, 422, ack_form=form)
+    data = form.cleaned_data
+    try:
+        replies = actions.do_acknowledge_and_continue(
+            case, request.user, data["public_text"], data["private_text"],
+            data["confirm_warnings"], form.follow_up_spec())
+    except actions.ActionError as e:
+        messages.error(request, str(e))
+        return _case_page(request, case, 422, ack_form=form, findings=e.findings,
+                          findings_for="ack")
+    messages.success(request, _submitted(replies[-1]).replace(
+        "Reply", "Acknowledgement and private message" if len(replies) > 1 else "Reply", 1))
+    return redirect("web:case", case_id=case.pk)
+
+
+def _back(request, reply):
+    if request.POST.get("next") == "approvals":
+        return redirect("web:approvals")
+    return redirect("web:case", case_id=reply.case_id)
+
+
+@require_POST
+def approve_view(request, reply_id: int):
+    reply = access_reply(request.user, reply_id)
+    form = ApproveForm(request.POST, prefix=f"r{reply.pk}")
     if form.is_valid():
         try:
-            actions.do_queue_reply(case, request.user, form.cleaned_data["text"],
-                                   form.cleaned_data["visibility"])
-            messages.success(request, "Reply queued for delivery.")
+            approvals.do_approve_reply(reply, request.user, form.cleaned_data["text"] or None)
+            messages.success(request, f"Reply approved: {reply.case.ref} is on its way.")
         except actions.ActionError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, "; ".join(e for errs in form.errors.values() for e in errs))
-    return redirect("web:case", case_id=case.pk)
+        messages.error(request, _form_errors(form))
+    return _back(request, reply)
+
+
+@require_POST
+def return_view(request, reply_id: int):
+    reply = access_reply(request.user, reply_id)
+    form = ReturnForm(request.POST, prefix=f"r{reply.pk}")
+    if form.is_valid():
+        try:
+            approvals.do_return_reply(reply, request.user, form.cleaned_data["comment"])
+            messages.success(request, f"Reply sent back to {reply.author.username}.")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, _form_errors(form))
+    return _back(request, reply)
+
+
+@require_GET
+def approvals_view(request):
+    rows = [{"reply": r, "approve_form": ApproveForm(prefix=f"r{r.pk}", initial={"text": r.text}),
+             "return_form": ReturnForm(prefix=f"r{r.pk}")}
+            for r in awaiting_approval_by(request.user)]
+    return render(request, "web/approvals.html", {"rows": rows})
+
+
+@require_POST
+def note_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = NoteForm(request.POST, prefix="note")
+    if form.is_valid():
+        try:
+            note = actions.do_add_note(case, request.user, form.cleaned_data["text"],
+                                       form.cleaned_data["kind"])
+            messages.success(request, f"{note.get_kind_display()} noted.")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect(reverse("web:case", args=[case.pk]) + "#notes-h")
+
+
+@require_POST
+def check_back_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = CheckBackForm(request.POST, prefix="checkback")
+    if form.is_valid():
+        try:
+            followups.do_schedule_check_back(
+                case, request.user, timedelta(hours=form.cleaned_data["hours"]),
+                form.cleaned_data["action"], form.cleaned_data["on_expiry"])
+            messages.success(request, "Check-back scheduled.")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, _form_errors(form))
+    return redirect(reverse("web:case", args=[case.pk]) + "#follow-ups-h")
+
+
+@require_POST
+def presence_view(request, case_id: int):
+    """Polled by the case page: records the viewer, answers who else is there."""
+    case = access_case(request.user, case_id)
+    now = timezone.now()
+    # The page sends its reply box: text in it means this person is writing a reply.
+    drafting = bool(request.POST["text"].strip()) if "text" in request.POST else None
+    actions.do_touch_presence(case, request.user, drafting, now)
+    return render(request, "web/_presence.html",
+                  {"others": others_on_case(case, request.user, now)})
 
 
 @require_POST

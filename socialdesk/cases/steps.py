@@ -1,0 +1,85 @@
+"""A case's reply mode as steps the agent works through ("acknowledge publicly,
+then continue privately"), each done by a reply sent or a call or e-mail noted."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from socialdesk.audit.actions import do_record
+from socialdesk.cases.models import Case
+
+ACKNOWLEDGE_PUBLICLY = "acknowledge_publicly"
+CONTINUE_PRIVATELY = "continue_privately"
+HOLDING_STATEMENT = "holding_statement"
+REPLY_PUBLICLY = "reply_publicly"
+REPLY_PRIVATELY = "reply_privately"
+
+STEPS_BY_MODE = {
+    "acknowledge_then_private": (ACKNOWLEDGE_PUBLICLY, CONTINUE_PRIVATELY),
+    "holding_statement": (HOLDING_STATEMENT,),
+    "public": (REPLY_PUBLICLY,),
+    "private": (REPLY_PRIVATELY,),
+}
+LABELS = {
+    ACKNOWLEDGE_PUBLICLY: "Acknowledge publicly",
+    CONTINUE_PRIVATELY: "Continue privately (DM, e-mail or phone)",
+    HOLDING_STATEMENT: "Post a holding statement",
+    REPLY_PUBLICLY: "Reply publicly",
+    REPLY_PRIVATELY: "Reply privately",
+}
+# What a public or a private contact with the customer completes.
+DONE_BY = {
+    "public": (ACKNOWLEDGE_PUBLICLY, HOLDING_STATEMENT, REPLY_PUBLICLY),
+    "private": (CONTINUE_PRIVATELY, REPLY_PRIVATELY),
+}
+# Channels with no public thread: the one private message does every step.
+PRIVATE_ONLY_CHANNELS = ("email",)
+
+
+def steps_for(reply_mode: str) -> list[dict]:
+    return [{"step": step, "done_at": None, "via": ""}
+            for step in STEPS_BY_MODE.get(reply_mode, ())]
+
+
+def steps_of(case: Case) -> list[dict]:
+    """The case's steps; cases opened before steps existed get them from their reply mode."""
+    return [dict(s) for s in case.steps] if case.steps else steps_for(case.reply_mode)
+
+
+def for_display(case: Case) -> list[dict]:
+    return [{**s, "label": LABELS.get(s["step"], s["step"]), "done": bool(s["done_at"])}
+            for s in steps_of(case)]
+
+
+def completed_by(channel: str, visibility: str) -> tuple[str, ...]:
+    if channel in PRIVATE_ONLY_CHANNELS:
+        return DONE_BY["public"] + DONE_BY["private"]
+    return DONE_BY.get(visibility, ())
+
+
+@transaction.atomic
+def do_mark_step(case: Case, step: str, via: str, at: datetime) -> bool:
+    """Mark a pending step done; False when the case has no such step or it was done.
+
+    The row is locked so that a delivery and a note saved at once do not each
+    write their own copy of the list over the other's.
+    """
+    locked = Case.objects.select_for_update().only("steps", "reply_mode").get(pk=case.pk)
+    steps = steps_of(locked)
+    pending = next((s for s in steps if s["step"] == step and not s["done_at"]), None)
+    if pending is None:
+        return False
+    pending["done_at"], pending["via"] = at.isoformat(), via
+    Case.objects.filter(pk=case.pk).update(steps=steps, updated_at=timezone.now())
+    case.steps = steps
+    do_record("case.step_done", case=case, at=at, step=step, via=via)
+    return True
+
+
+def do_mark_contact(case: Case, channel: str, visibility: str, via: str,
+                    at: datetime) -> list[str]:
+    """Mark every pending step that this contact with the customer completes."""
+    wanted = completed_by(channel, visibility)
+    return [s["step"] for s in steps_of(case)
+            if s["step"] in wanted and not s["done_at"] and do_mark_step(case, s["step"], via, at)]
