@@ -27,6 +27,9 @@ COMMANDS = {
     "org": ("org", True, "import or export the org chart: calendars, teams, agents, "
             "routing rules, SLA policies (YAML)"),
     "worker": (None, True, "run a Celery worker (scale-out mode; needs CELERY_BROKER_URL)"),
+    "scheduler": (None, True,
+                  "run the clock on Celery beat: SLA warnings and breaches, follow-ups, "
+                  "reassignment (scale-out mode; one per deployment)"),
     "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
     "token": ("api_token", True, "create or revoke a user's API token"),
     "migrate": ("migrate", False, "create or upgrade the database"),
@@ -81,18 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     wants_help = "-h" in rest or "--help" in rest
     if needs_db and not wants_help:
         migrate_if_needed()
-    if verb == "worker":
+    if verb in ("worker", "scheduler"):
         from django.conf import settings
 
         from socialdesk.celery import app
 
         if not settings.SCALE_OUT:
-            print("socialdesk worker: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
-                  "without a broker the pipeline runs in-process and needs no worker.",
-                  file=sys.stderr)
+            print(f"socialdesk {verb}: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
+                  "without a broker the pipeline runs in-process and `socialdesk serve` "
+                  "runs the clock.", file=sys.stderr)
             return 2
-
-        app.worker_main(["worker", "--loglevel=INFO", *rest])
+        if verb == "scheduler":
+            # The schedule lives in settings (CELERY_BEAT_SCHEDULE); beat's own
+            # state file goes to the data directory.
+            app.start(["beat", "--loglevel=INFO",
+                       f"--schedule={settings.DATA_DIR / 'celerybeat-schedule'}", *rest])
+        else:
+            app.worker_main(["worker", "--loglevel=INFO", *rest])
         return 0
     from django.core.management import execute_from_command_line
 

@@ -19,7 +19,8 @@ def socialdesk(*args, data_dir, stdin=None):
 def test_help_lists_every_command_with_one_line(tmp_path):
     result = socialdesk("--help", data_dir=tmp_path)
     assert result.returncode == 0
-    for verb in ("demo", "serve", "import", "triage", "eval", "worker", "createuser", "token"):
+    for verb in ("demo", "serve", "import", "triage", "eval", "worker", "scheduler", "org",
+                 "createuser", "token"):
         assert any(line.split()[:1] == [verb] for line in result.stdout.splitlines()), verb
 
 
@@ -31,6 +32,11 @@ def test_an_unknown_command_fails_clearly(tmp_path):
 def test_a_worker_without_a_broker_explains_itself(tmp_path):
     result = socialdesk("worker", data_dir=tmp_path)
     assert result.returncode == 2 and "set CELERY_BROKER_URL" in result.stderr
+
+
+def test_the_scheduler_without_a_broker_says_the_server_runs_the_clock(tmp_path):
+    result = socialdesk("scheduler", data_dir=tmp_path)
+    assert result.returncode == 2 and "`socialdesk serve` runs the clock" in result.stderr
 
 
 def test_import_works_from_a_fresh_data_directory_and_exits_non_zero_on_rejects(tmp_path):

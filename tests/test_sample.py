@@ -17,3 +17,21 @@ def test_the_sample_covers_what_the_demo_needs():
     replies = [r for r in records if r.get("in_reply_to")]
     assert len(replies) >= 40
     assert all((r["channel"], r["in_reply_to"]) in ids for r in replies)
+
+
+def test_the_demo_escalates_a_crisis_and_routes_a_complaint_to_its_account_owner(db):
+    from socialdesk.audit.models import Event
+    from socialdesk.cases.models import Case
+    from socialdesk.demo.setup import do_import_sample, do_set_up_accounts
+    from socialdesk.notifications.models import Notification
+
+    do_set_up_accounts()
+    do_import_sample()
+    crisis = Case.objects.filter(category="crisis").select_related("team").first()
+    assert crisis is not None and crisis.team.slug == "pr" and crisis.priority == "P0"
+    escalated = Event.objects.get(case=crisis, verb="case.escalated")
+    assert escalated.data["notified"]
+    assert Notification.objects.filter(case=crisis, verb="case.escalated").exists()
+    owned = Case.objects.filter(routing_rule="unhappy-known-customers",
+                                contact__account_owner__isnull=False).select_related("contact")
+    assert owned and all(case.assignee == case.contact.account_owner for case in owned)

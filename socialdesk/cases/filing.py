@@ -198,11 +198,11 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
     for post in posts:
         target = case_of_post.get(post.id)
         post.case_id = target if isinstance(target, int) or target is None else target.pk
+    for case in urgent:
+        events.append((case, "case.escalated", _alert_chain(case, now)))
     insert_rows(Event, ["at", "verb", "case", "data"],
                 [(now, verb, case.pk, data) for case, verb, data in opened + events],
                 returning=False)
-    for case in urgent:
-        _alert_chain(case, now)
 
 
 def _account_owners(routes) -> dict[str, tuple[str, User]]:
@@ -258,7 +258,9 @@ def _needs(case: NewCase) -> Needs:
     return Needs(lang=case.lang, skills=frozenset(case.topics), channel=case.channel)
 
 
-def _alert_chain(case: NewCase, now: datetime) -> None:
+def _alert_chain(case: NewCase, now: datetime) -> dict:
+    """Tell the team's escalation chain about a crisis or safety case at once;
+    returns the audit event's data."""
     chain = escalation_chain(case.team) or list(
         User.objects.filter(role=User.Role.ADMIN, is_active=True))
     who = case.assignee.username if case.assignee else "nobody yet"
@@ -267,6 +269,8 @@ def _alert_chain(case: NewCase, now: datetime) -> None:
               f"assigned to {who}: {case.subject[:120]}",
               chain, case=Case(pk=case.pk), at=now,
               data={"team": case.team.slug, "priority": case.priority})
+    return {"team": case.team.slug, "why": f"{case.category} case: the chain is told at once",
+            "notified": [u.username for u in chain]}
 
 
 def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now) -> None:
@@ -319,8 +323,7 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
                             "resolved_at", "first_response_at"], model=Case)
     # The clocks follow: our replies stop response targets, a customer back from
     # "pending" resumes them, a new message starts the next-response target.
-    for case_id, at in answered.items():
-        sla.do_note_response(cases[case_id], at)
+    sla.do_note_responses(answered)
     for case, before, after, at in moved:
         sla.do_note_status(case, before, after, at)
     if inbound:

@@ -285,25 +285,36 @@ def do_note_response(case: Case, at: datetime) -> None:
     `case` may be any object with `pk` (the pipeline's rows for cases it just opened).
     Pass the time of the earliest reply not yet noted: it is what the targets count.
     """
-    clocks = SlaClock.objects.filter(case_id=case.pk, stopped_at__isnull=True,
-                                     kind__in=(*RESPONSE_KINDS, Kind.REPLY_WINDOW),
-                                     state__in=(*RUNNING, State.MISSED))
-    events = []
+    do_note_responses({case.pk: at})
+
+
+@transaction.atomic
+def do_note_responses(answered: dict[int, datetime]) -> None:
+    """`do_note_response` for many cases at once (case id → time of our reply): one
+    read and one write, whatever the number, for the pipeline's imports."""
+    if not answered:
+        return
+    # Locked while they change (PostgreSQL): a tick must not breach a clock
+    # this answer is stopping.
+    clocks = list(SlaClock.objects.select_for_update().filter(
+        case_id__in=list(answered), stopped_at__isnull=True,
+        kind__in=(*RESPONSE_KINDS, Kind.REPLY_WINDOW), state__in=(*RUNNING, State.MISSED)))
+    events, changed = [], []
     for clock in clocks:
+        at = answered[clock.case_id]
         before = clock.state
         if clock.kind == Kind.REPLY_WINDOW:
             if before in RUNNING:
-                SlaClock.objects.filter(pk=clock.pk, state=before).update(
-                    state=State.CLOSED, stopped_at=at)
+                clock.state, clock.stopped_at = State.CLOSED, at
+                changed.append(clock)
             continue
         _stop_response(clock, at)
-        # Claimed on the state read: the clock may have breached meanwhile.
-        stopped = SlaClock.objects.filter(pk=clock.pk, state=before).update(
-            state=clock.state, breached_at=clock.breached_at, stopped_at=at)
-        if stopped and clock.state != before:
-            events.append((at, f"sla.{clock.state}", case.pk,
+        changed.append(clock)
+        if clock.state != before:
+            events.append((at, f"sla.{clock.state}", clock.case_id,
                            {"kind": clock.kind, "due_at": clock.due_at.isoformat(),
                             "policy": clock.policy}))
+    bulk_update_fields(changed, ["state", "breached_at", "stopped_at"])
     insert_rows(Event, EVENT_FIELDS, events, returning=False)
 
 
