@@ -65,8 +65,9 @@ def do_retry_deliveries(ids: Iterable[int], actor) -> int:
     with transaction.atomic():
         rows = WebhookDelivery.objects.filter(retryable, pk__in=list(ids))
         chosen = list(rows.values_list("pk", flat=True))
+        # A fresh round: the retry limit counts attempts on the row.
         WebhookDelivery.objects.filter(retryable, pk__in=chosen).update(
-            status=Status.PENDING)
+            status=Status.PENDING, attempts=0)
         if chosen:
             do_record("webhook.retried", actor=actor, deliveries=chosen)
         for pk in chosen:
