@@ -20,7 +20,8 @@ from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import PostRow
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.notifications.actions import do_notify
-from socialdesk.routing.assign import Assigner, Needs, escalation_chain
+from socialdesk.routing.actions import hand_over, needs_of
+from socialdesk.routing.assign import Assigner, alert_chain
 from socialdesk.routing.rules import Route
 from socialdesk.triage.engine import TriageResult
 
@@ -236,33 +237,25 @@ def _assign_new(case: NewCase, triage: TriageResult, owner: tuple[str, User] | N
             case.assignee = user
             why = f"account owner of this contact ({user.username})"
         else:
-            pick = assigner.pick(case.team, _needs(case), force=_is_urgent(triage))
+            pick = assigner.pick(case.team, needs_of(case), force=_is_urgent(triage))
             why = f"account owner {user.username} is not available; {pick.why}"
     else:
-        pick = assigner.pick(case.team, _needs(case), force=_is_urgent(triage))
+        pick = assigner.pick(case.team, needs_of(case), force=_is_urgent(triage))
         why = pick.why
     if pick is not None:
         case.assignee = pick.agent
     if case.assignee is None:
         events.append((case, "case.queued", {"team": case.team.slug, "why": why}))
         return
-    case.status = Case.Status.OPEN
-    case.assigned_at = now
-    minutes = case.team.reassign_after_minutes
-    case.reassign_at = now + timedelta(minutes=minutes) if minutes else None
+    hand_over(case, case.assignee, now)
     events.append((case, "case.assigned", {"assignee": case.assignee.username,
                                            "by": "pipeline", "why": why}))
-
-
-def _needs(case: NewCase) -> Needs:
-    return Needs(lang=case.lang, skills=frozenset(case.topics), channel=case.channel)
 
 
 def _alert_chain(case: NewCase, now: datetime) -> dict:
     """Tell the team's escalation chain about a crisis or safety case at once;
     returns the audit event's data."""
-    chain = escalation_chain(case.team) or list(
-        User.objects.filter(role=User.Role.ADMIN, is_active=True))
+    chain = alert_chain(case.team)
     who = case.assignee.username if case.assignee else "nobody yet"
     do_notify("case.escalated",
               f"C-{case.pk:06d} ({case.category}, {case.priority}) opened for {case.team.name}, "

@@ -19,9 +19,8 @@ from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case, SlaClock, SlaPolicy
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.lib.calendar import Calendar
-from socialdesk.notifications.actions import do_queue_webhooks
-from socialdesk.notifications.models import Notification, WebhookEndpoint
-from socialdesk.routing.actions import ASSIGN_FIELDS, _hand_over, do_escalate, needs_of
+from socialdesk.notifications.actions import do_notify_many
+from socialdesk.routing.actions import ASSIGN_FIELDS, do_escalate, hand_over, needs_of
 from socialdesk.routing.assign import Assigner, escalation_chain
 
 logger = logging.getLogger(__name__)
@@ -625,7 +624,7 @@ class _Tick:
                                 {"before": before.username if before else None,
                                  "why": f"{why}; {pick.why}"}))
             return False
-        _hand_over(case, pick.agent, self.now)
+        hand_over(case, pick.agent, self.now)
         case.updated_at = self.now
         self.changed[case.pk] = case
         self.events.append((self.now, "case.reassigned", case.pk, {
@@ -645,21 +644,7 @@ class _Tick:
         bulk_update_fields(list(self.changed.values()), ["priority", *ASSIGN_FIELDS], model=Case)
         if self._assigner is not None:
             self._assigner.save()  # round robin teams remember whose turn is next
-        # As notifications.do_notify does, but for the whole tick in one statement:
-        # a thousand warnings must not cost a thousand round trips.
-        insert_rows(Notification, ["user", "case", "verb", "text", "created_at"], [
-            (user_id, case.pk, verb, text[:500], self.now)
-            for verb, text, users, case, _ in self.notices
-            for user_id in dict.fromkeys(u.pk for u in users)], returning=False)
-        subscribed = set()
-        for endpoint in WebhookEndpoint.objects.filter(active=True):
-            subscribed.update(endpoint.events or ["*"])
-        for verb, text, users, case, data in self.notices:
-            if "*" in subscribed or verb in subscribed:
-                do_queue_webhooks(verb, {
-                    "event": verb, "text": text, "at": self.now.isoformat(), "case": case.ref,
-                    "case_id": case.pk, "notified": sorted({u.username for u in users}),
-                    **data}, self.now)
+        do_notify_many(self.notices, self.now)
 
 
 @dataclass(slots=True)

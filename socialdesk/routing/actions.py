@@ -11,7 +11,7 @@ from socialdesk.accounts.models import Team, User
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Case
 from socialdesk.notifications.actions import do_notify
-from socialdesk.routing.assign import Assigner, Needs, escalation_chain
+from socialdesk.routing.assign import Assigner, Needs, alert_chain, escalation_chain
 from socialdesk.routing.models import RoutingRule
 from socialdesk.routing.rules import RuleSet, default_rules, parse_rules
 
@@ -40,7 +40,9 @@ def reassign_deadline(team: Team, at: datetime) -> datetime | None:
     return at + timedelta(minutes=minutes) if minutes else None
 
 
-def _hand_over(case: Case, agent: User | None, now: datetime) -> None:
+def hand_over(case, agent: User | None, now: datetime) -> None:
+    """Give the case (a Case, or the pipeline's row for a new one) to `agent`, or
+    none: the assignment time and the inactivity deadline follow. The caller saves."""
     case.assignee = agent
     case.assigned_at = now if agent else None
     case.reassign_at = reassign_deadline(case.team, now) if agent else None
@@ -77,7 +79,7 @@ def do_release_queues(team_ids: set[int] | None = None, now: datetime | None = N
                 pick = assigner.pick(team, needs_of(case))
                 if pick.agent is None:
                     continue
-                _hand_over(case, pick.agent, now)
+                hand_over(case, pick.agent, now)
                 claimed = Case.objects.filter(pk=case.pk, assignee__isnull=True).update(
                     assignee=pick.agent, assigned_at=now, reassign_at=case.reassign_at,
                     status=case.status, updated_at=now)
@@ -103,7 +105,7 @@ def do_reassign_inactive(now: datetime | None = None) -> int:
         why = f"{before.username} did not act within {minutes} minutes"
         pick = assigner.pick(case.team, needs_of(case), exclude=frozenset({before.pk}))
         with transaction.atomic():
-            _hand_over(case, pick.agent, now)
+            hand_over(case, pick.agent, now)
             claimed = Case.objects.filter(pk=case.pk, assignee=before,
                                           reassign_at__lte=now).update(
                 assignee=pick.agent, assigned_at=case.assigned_at,
@@ -137,7 +139,7 @@ def do_escalate(case: Case, why: str, actor: User | None = None,
     if parent is not None:
         case.team = parent
         pick = Assigner(now).pick(parent, needs_of(case), force=True)
-        _hand_over(case, pick.agent, now)
+        hand_over(case, pick.agent, now)
         case.save(update_fields=["team", *ASSIGN_FIELDS])
         do_record("case.escalated", case=case, actor=actor, at=now, before=team.slug,
                   team=parent.slug, assignee=pick.agent.username if pick.agent else None,
@@ -145,8 +147,7 @@ def do_escalate(case: Case, why: str, actor: User | None = None,
     else:
         do_record("case.escalated", case=case, actor=actor, at=now,
                   team=team.slug if team else None, why=f"{why}; top of the chain")
-    chain = escalation_chain(case.team) or list(User.objects.filter(role=User.Role.ADMIN,
-                                                                     is_active=True))
+    chain = alert_chain(case.team)
     do_notify("case.escalated", f"{case.ref} escalated to {case.team.name}: {why}.", chain,
               case=case, at=now, data={"team": case.team.slug})
     return case.team if parent else None

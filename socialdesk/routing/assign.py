@@ -150,3 +150,9 @@ def escalation_chain(team: Team | None) -> list[User]:
             chain.append(supervisor)
         team = team.parent
     return chain
+
+
+def alert_chain(team: Team | None) -> list[User]:
+    """Who hears of an escalation: the team's chain, or the admins when it has none."""
+    return escalation_chain(team) or list(User.objects.filter(role=User.Role.ADMIN,
+                                                              is_active=True))
