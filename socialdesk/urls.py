@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("notifications/", include("socialdesk.notifications.urls")),
+    path("contacts/", include("socialdesk.contacts.urls")),
     path("", include("socialdesk.web.urls")),
 ]

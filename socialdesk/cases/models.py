@@ -26,6 +26,9 @@ class Case(models.Model):
     # From the opening post's triage: what the skills strategy matches agents on.
     lang = models.CharField(max_length=16, blank=True)
     topics = models.JSONField(default=list, blank=True)
+    # Agents' own labels ("refund", "spam", ...), lower case, set from the case
+    # page or by bulk action.
+    tags = models.JSONField(default=list, blank=True)
     contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey("accounts.Team", null=True, on_delete=models.PROTECT,
                              related_name="cases")
@@ -110,6 +113,9 @@ class Reply(models.Model):
     review_comment = models.TextField(blank=True)
     # Guideline warnings the author read and confirmed before sending.
     confirmed_warnings = models.JSONField(default=list, blank=True)
+    # The follow-up to schedule once the reply is sent ({"hours", "on_expiry"});
+    # kept here while the reply waits for approval.
+    follow_up = models.JSONField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "replies"
@@ -279,3 +285,28 @@ class CasePresence(models.Model):
 
     def __str__(self) -> str:
         return f"user {self.user_id} on case {self.case_id}"
+
+
+class SavedReply(models.Model):
+    """A canned answer agents insert in the composer. Variables in braces
+    ({first_name}, {agent_name}, {case_ref}) are filled from the case; an empty
+    channel or language means any."""
+
+    name = models.CharField(max_length=100)
+    text = models.TextField()
+    channel = models.CharField(max_length=32, blank=True)
+    lang = models.CharField(max_length=16, blank=True)
+    team = models.ForeignKey("accounts.Team", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="saved_replies")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "saved replies"
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -58,12 +58,12 @@ def do_store_posts(records: list[Record], source: str = "import") -> IngestResul
     parents = _known_parents(new)
     now = timezone.now()
     fields = ["channel", "external_id", "direction", "visibility", "author", "text", "created_at",
-              "in_reply_to", "parent", "url", "lang", "followers", "source", "is_automated", "raw",
-              "ingested_at"]
+              "in_reply_to", "parent", "url", "account", "lang", "followers", "source",
+              "is_automated", "raw", "ingested_at"]
     rows = [
         (r.channel, r.external_id, r.direction, r.visibility, identities[(r.channel, r.author)],
          r.text, r.created_at, r.in_reply_to, parents.get((r.channel, r.in_reply_to)), r.url,
-         r.lang, r.author_followers, source, False, r.extra, now)
+         r.account, r.lang, r.author_followers, source, False, r.extra, now)
         for r in new
     ]
     result.created = insert_rows(Post, fields, rows)

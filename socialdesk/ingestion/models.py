@@ -31,6 +31,9 @@ class Post(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies"
     )
     url = models.URLField(max_length=2000, blank=True)
+    # The brand's own account on the channel the post was addressed to or
+    # seen on ("@kettleco_help", a page id); routing rules may match on it.
+    account = models.CharField(max_length=255, blank=True)
     lang = models.CharField(max_length=16, blank=True)
     followers = models.PositiveBigIntegerField(null=True, blank=True)
     source = models.CharField(max_length=32, default="import")

@@ -15,7 +15,7 @@ from datetime import datetime
 CHANNELS = ("x", "facebook", "instagram", "reddit", "mastodon", "bluesky", "youtube", "email")
 REQUIRED = ("channel", "external_id", "author", "text", "created_at")
 OPTIONAL = ("in_reply_to", "url", "visibility", "author_name", "author_followers", "lang",
-            "direction")
+            "direction", "account")
 FORMATS = ("jsonl", "csv", "twcs")
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 # Undecodable bytes read with errors="surrogateescape" become lone surrogates.
@@ -40,6 +40,7 @@ class Record:
     author_followers: int | None = None
     lang: str = ""
     direction: str = "inbound"
+    account: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -115,6 +116,7 @@ def check_record(data: object, max_chars: int) -> Record:
         author_followers=followers,
         lang=_string(data, "lang", 16).lower(),
         direction=direction,
+        account=_string(data, "account", 255).lstrip("@").lower(),
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -68,6 +68,15 @@ def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
     if not rows:
         return []
     meta = model._meta
+    # Fields the caller leaves out take their model default (a field added
+    # later must not break the bulk paths that predate it).
+    defaulted = [f for f in meta.concrete_fields
+                 if not f.primary_key and f.name not in fields and f.attname not in fields
+                 and f.has_default()]
+    if defaulted:
+        fields = [*fields, *(f.name for f in defaulted)]
+        tail = tuple(f.get_default() for f in defaulted)
+        rows = [(*row, *tail) for row in rows]
     model_fields = [meta.get_field(name) for name in fields]
     adapters = [_adapter(field) for field in model_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)

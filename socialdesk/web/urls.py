@@ -1,12 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from socialdesk.web import views
+from socialdesk.web import inbox_views, views
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.inbox_view, name="inbox"),
+    path("", inbox_views.inbox_view, name="inbox"),
     path("cases/<int:case_id>/", views.case_view, name="case"),
     path("cases/<int:case_id>/reply/", views.reply_view, name="reply"),
     path("cases/<int:case_id>/acknowledge/", views.acknowledge_view, name="acknowledge"),

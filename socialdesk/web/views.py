@@ -3,7 +3,6 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -13,13 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 from socialdesk.analytics.metrics import channel_report
 from socialdesk.cases import actions, approvals, followups, steps
 from socialdesk.cases.queries import (
-    INBOX_VIEWS,
     access_case,
     access_reply,
     awaiting_approval_by,
     can_approve,
     follow_ups_of,
-    inbox,
     notes_of,
     others_on_case,
     replies_of,
@@ -42,19 +39,6 @@ from socialdesk.web.forms import (
 @require_GET
 def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
-
-
-@require_GET
-def inbox_view(request):
-    view = request.GET.get("view", "needs-response")
-    if view not in INBOX_VIEWS:
-        view = "needs-response"
-    cases = inbox(request.user, view, team=request.GET.get("team", ""),
-                  channel=request.GET.get("channel", ""))
-    page = Paginator(cases, 50).get_page(request.GET.get("page"))
-    context = {"page": page, "view": view, "views": INBOX_VIEWS}
-    template = "web/_inbox_rows.html" if request.htmx else "web/inbox.html"
-    return render(request, template, context)
 
 
 @require_GET

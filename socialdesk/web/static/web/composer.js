@@ -1,0 +1,1 @@
+// Case page composer: saved replies, character count.

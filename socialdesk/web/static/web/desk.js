@@ -1,0 +1,1 @@
+// Inbox: keyboard shortcuts and bulk selection (no inline script: the CSP forbids it).
