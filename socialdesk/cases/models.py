@@ -52,6 +52,9 @@ class Case(models.Model):
     last_inbound_at = models.DateTimeField()
     first_response_due = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # The earliest due time of the case's running SLA clocks (none when no clock
+    # runs): what the inbox sorts on and counts down to. Kept by cases.sla.
+    sla_due_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -63,6 +66,7 @@ class Case(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["contact", "channel", "status"]),
             models.Index(fields=["reassign_at"]),
+            models.Index(fields=["status", "sla_due_at"]),
         ]
 
     @property
