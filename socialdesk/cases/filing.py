@@ -19,7 +19,7 @@ from socialdesk.cases.steps import steps_for
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import PostRow
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
-from socialdesk.notifications.actions import do_notify
+from socialdesk.notifications.actions import do_notify_many
 from socialdesk.routing.actions import hand_over, needs_of
 from socialdesk.routing.assign import Assigner, alert_chain
 from socialdesk.routing.rules import Route
@@ -199,8 +199,7 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
     for post in posts:
         target = case_of_post.get(post.id)
         post.case_id = target if isinstance(target, int) or target is None else target.pk
-    for case in urgent:
-        events.append((case, "case.escalated", _alert_chain(case, now)))
+    events += _alert_chains(urgent, now)
     insert_rows(Event, ["at", "verb", "case", "data"],
                 [(now, verb, case.pk, data) for case, verb, data in opened + events],
                 returning=False)
@@ -252,18 +251,26 @@ def _assign_new(case: NewCase, triage: TriageResult, owner: tuple[str, User] | N
                                            "by": "pipeline", "why": why}))
 
 
-def _alert_chain(case: NewCase, now: datetime) -> dict:
-    """Tell the team's escalation chain about a crisis or safety case at once;
-    returns the audit event's data."""
-    chain = alert_chain(case.team)
-    who = case.assignee.username if case.assignee else "nobody yet"
-    do_notify("case.escalated",
-              f"C-{case.pk:06d} ({case.category}, {case.priority}) opened for {case.team.name}, "
-              f"assigned to {who}: {case.subject[:120]}",
-              chain, case=Case(pk=case.pk), at=now,
-              data={"team": case.team.slug, "priority": case.priority})
-    return {"team": case.team.slug, "why": f"{case.category} case: the chain is told at once",
-            "notified": [u.username for u in chain]}
+def _alert_chains(urgent: list[NewCase], now: datetime) -> list[tuple]:
+    """Tell each crisis or safety case's escalation chain at once, in one write for
+    the batch; returns the audit events."""
+    chains: dict[int, list[User]] = {}
+    notices, events = [], []
+    for case in urgent:
+        if case.team.pk not in chains:
+            chains[case.team.pk] = alert_chain(case.team)
+        chain = chains[case.team.pk]
+        who = case.assignee.username if case.assignee else "nobody yet"
+        notices.append((
+            "case.escalated",
+            f"C-{case.pk:06d} ({case.category}, {case.priority}) opened for {case.team.name}, "
+            f"assigned to {who}: {case.subject[:120]}",
+            chain, Case(pk=case.pk), {"team": case.team.slug, "priority": case.priority}))
+        events.append((case, "case.escalated", {
+            "team": case.team.slug, "why": f"{case.category} case: the chain is told at once",
+            "notified": [u.username for u in chain]}))
+    do_notify_many(notices, now)
+    return events
 
 
 def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now) -> None:

@@ -16,7 +16,7 @@ touches Django or the database.
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from numbers import Real
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +52,9 @@ class Calendar:
     hours: tuple[tuple[tuple[int, int], ...], ...]
     holidays: frozenset[date]
     always_open: bool = False
+    # Open spans by local date, worked out once: the pipeline starts thousands of
+    # clocks a second on the same few days.
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self):
         if not isinstance(self.tz, ZoneInfo):
@@ -204,6 +207,14 @@ class Calendar:
             yield pending
 
     def _day_spans(self, day: date) -> list[Span]:
+        spans = self._days.get(day)
+        if spans is None:
+            if len(self._days) > 4096:
+                self._days.clear()
+            spans = self._days[day] = self._work_out_day(day)
+        return spans
+
+    def _work_out_day(self, day: date) -> list[Span]:
         if day in self.holidays:
             return []
         spans = []

@@ -61,4 +61,11 @@ class Migration(migrations.Migration):
             name='team',
             field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='saved_replies', to='accounts.team'),
         ),
+        # Cases opened before this field existed: their running clocks' earliest due time.
+        migrations.RunSQL(
+            "UPDATE cases_case SET sla_due_at = (SELECT MIN(c.due_at) FROM cases_slaclock c "
+            "WHERE c.case_id = cases_case.id AND c.stopped_at IS NULL "
+            "AND c.state IN ('active', 'missed'))",
+            reverse_sql=migrations.RunSQL.noop,
+        ),
     ]

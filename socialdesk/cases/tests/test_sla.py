@@ -567,7 +567,7 @@ def test_a_failing_breach_action_is_recorded_and_the_other_cases_still_get_their
             raise RuntimeError("no parent team configured")
         return None
 
-    monkeypatch.setattr(sla, "do_escalate", escalate)
+    monkeypatch.setattr(sla.tick, "do_escalate", escalate)
     report = do_evaluate_clocks(MONDAY + timedelta(hours=1))
     assert (report.breached, report.actions) == (2, {"escalate": 1, "raise_priority": 1})
     failed = Event.objects.get(verb="sla.action_failed")
@@ -575,3 +575,56 @@ def test_a_failing_breach_action_is_recorded_and_the_other_cases_still_get_their
         "action": "escalate", "error": "RuntimeError: no parent team configured"})
     assert Case.objects.get(pk=second.pk).priority == "P1"
     assert Case.objects.get(pk=first.pk).priority == "P2"  # its later actions did not run
+
+
+# -- the case's earliest due time (what the inbox sorts on) ------------------------------------
+
+
+def due_of(case):
+    return Case.objects.get(pk=case.pk).sla_due_at
+
+
+def test_the_case_keeps_the_earliest_due_time_of_the_clocks_that_still_count(care):
+    policy("all", first_response_minutes=60, resolution_minutes=480, next_response_minutes=30)
+    case = start(open_case(care))
+    assert due_of(case) == MONDAY + timedelta(hours=1)  # first response before resolution
+
+    do_note_response(case, MONDAY + timedelta(minutes=20))
+    Case.objects.filter(pk=case.pk).update(first_response_at=MONDAY + timedelta(minutes=20))
+    assert due_of(case) == MONDAY + timedelta(hours=8)  # answered: resolution is next
+
+    do_note_inbound([(case.pk, MONDAY + timedelta(hours=2), False)], MONDAY + timedelta(hours=2))
+    assert due_of(case) == MONDAY + timedelta(hours=2, minutes=30)  # the customer wrote again
+
+    do_note_status(case, "open", "pending", MONDAY + timedelta(hours=2, minutes=10))
+    assert due_of(case) is None  # paused clocks count down to nothing
+    do_note_status(case, "pending", "open", MONDAY + timedelta(hours=3))
+    assert due_of(case) == MONDAY + timedelta(hours=3, minutes=20)  # 20 minutes were left
+
+    do_note_status(case, "open", "resolved", MONDAY + timedelta(hours=4))
+    assert due_of(case) is None
+
+
+def test_a_missed_response_target_keeps_the_case_overdue_until_it_is_answered(care):
+    case = start(open_case(care), minutes=60)
+    do_evaluate_clocks(MONDAY + timedelta(hours=2))
+    assert clock(case).state == SlaClock.State.MISSED
+    assert due_of(case) == MONDAY + timedelta(hours=1)
+    do_note_response(case, MONDAY + timedelta(hours=3))
+    assert due_of(case) is None
+
+
+def test_a_closing_reply_window_leaves_the_case_due_time(care):
+    case = start(open_case(care, channel="facebook"), minutes=None, private=True)
+    assert due_of(case) == MONDAY + timedelta(hours=24)
+    do_evaluate_clocks(MONDAY + timedelta(hours=25))
+    assert due_of(case) is None
+
+
+def test_cases_the_pipeline_opens_carry_their_due_time(feed):
+    from conftest import post
+
+    feed(post("1", "my kettle stopped working after a week, really disappointed"))
+    case = Case.objects.get()
+    assert case.first_response_due is not None
+    assert case.sla_due_at == min(c.due_at for c in SlaClock.objects.filter(case=case))
