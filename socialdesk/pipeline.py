@@ -50,7 +50,7 @@ def route_facts(result: TriageResult, facts: dict, ruleset: RuleSet) -> Route:
 
 def record_input(record: Record) -> PostInput:
     return PostInput(record.channel, record.external_id, record.text, record.visibility,
-                     record.author_followers, record.lang)
+                     record.author_followers, record.lang, account=record.account)
 
 
 def contract(result: TriageResult, chosen: Route) -> dict:

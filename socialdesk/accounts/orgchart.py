@@ -27,7 +27,7 @@ from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.contacts.models import Contact, Identity
 from socialdesk.lib.calendar import Calendar, CalendarError
 from socialdesk.lib.conditions import PRIORITIES
-from socialdesk.routing.models import RoutingRule
+from socialdesk.routing.models import RoutingRule, RoutingSettings, fallback_team
 from socialdesk.routing.rules import ACCOUNT_OWNER, RoutingError, default_rules, parse_rules
 from socialdesk.triage.policy import PolicyError, parse_duration
 
@@ -558,11 +558,10 @@ def do_import_org(chart: OrgChart, actor=None, replace: bool = False,
                     "team", "it still has cases; list it in the file or move its cases first")
     if chart.routing is not None:
         report.counts["routing"] = _import_rules(chart.routing)
-        desk_fallback = default_rules().fallback
-        if chart.routing.fallback != desk_fallback:
-            report.notes.append(
-                f"routing: fallback {chart.routing.fallback!r} is not stored; the desk falls "
-                f"back to {desk_fallback!r} (socialdesk/routing/default_rules.yaml)")
+        if chart.routing.fallback != fallback_team():
+            RoutingSettings.objects.update_or_create(
+                pk=1, defaults={"fallback": chart.routing.fallback})
+            report.counts["routing"].updated += 1
     if chart.sla is not None:
         report.counts["sla"] = _import_sla(chart.sla, replace)
     if chart.account_owners is not None:
@@ -775,7 +774,7 @@ def export_org() -> str:
                     "channels": u.channels,
                     "working_hours": u.working_hours.slug if u.working_hours else None,
                     "availability": u.availability} for u in users],
-        "routing": {"fallback": default_rules().fallback,
+        "routing": {"fallback": fallback_team(),
                     "rules": [{"name": r.name, "when": r.when, "team": r.team,
                                "enabled": r.enabled} for r in RoutingRule.objects.all()]},
         "sla": [{"name": p.name, "priorities": p.priorities, "channels": p.channels,

@@ -6,7 +6,7 @@ from socialdesk.ingestion.models import Post
 _COLUMNS = ("id", "channel", "external_id", "direction", "visibility", "text", "created_at",
             "parent_id", "followers", "lang", "is_automated", "case_id", "processed_at",
             "author__contact_id", "author__contact__tier", "author__followers",
-            "author__contact__account_owner__username")
+            "author__contact__account_owner__username", "account")
 
 
 @dataclass(slots=True)
@@ -36,6 +36,7 @@ class PostRow:
     # and their contact's account owner (None when there is none).
     identity_followers: int | None = None
     account_owner: str | None = None
+    account: str = ""
 
     @property
     def pk(self) -> int:

@@ -33,12 +33,14 @@ _VOCABULARY: dict[str, tuple[str, ...] | tuple[re.Pattern, str]] = {
     "topics": (_SLUG, "a topic slug (a-z, 0-9, - and _)"),
     "tier": (re.compile(r"[a-z0-9_-]*"), "a contact tier such as customer or vip"),
     "lang": (re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*"), "a language code such as en or pt-br"),
+    "account": (re.compile(r"[a-z0-9][a-z0-9_.:-]{0,254}"),
+                "the brand's account on the channel, lower case without @ (kettleco_help)"),
 }
 # Keys whose fact holds one value: the condition holds when it is one of the listed.
 LIST_KEYS = {
     "category": "category", "sentiment": "sentiment", "channel": "channel",
     "visibility": "visibility", "decision": "decision", "priority": "priority",
-    "owner": "owner", "tier": "tier", "lang": "lang",
+    "owner": "owner", "tier": "tier", "lang": "lang", "account": "account",
 }
 # Keys whose fact is a set: the condition holds when the sets share a value.
 SET_KEYS = ("cues", "labels", "topics")
@@ -130,7 +132,8 @@ ALWAYS = Condition({}, (), "always")
 
 _EXAMPLES = {"category": "complaint", "labels": "complaint", "sentiment": "negative",
              "decision": "respond", "priority": "P1", "visibility": "public", "cues": "legal",
-             "channel": "x", "owner": "care", "topics": "billing", "tier": "vip", "lang": "en"}
+             "channel": "x", "owner": "care", "topics": "billing", "tier": "vip", "lang": "en",
+             "account": "kettleco_help"}
 
 
 def _allowed_values(key: str) -> str:
@@ -144,6 +147,8 @@ def _check_values(key: str, value: object, place: str) -> frozenset:
     if not (isinstance(value, list) and value and all(isinstance(v, str) for v in value)):
         raise ConditionError(f"{place}: must be a non-empty list, such as [{_EXAMPLES[key]}] "
                              f"(allowed: {_allowed_values(key)})")
+    if key == "account":  # written as the channel shows it: @KettleCo_Help
+        value = [item.removeprefix("@").lower() for item in value]
     allowed = _VOCABULARY[key]
     for item in value:
         known = (allowed[0].fullmatch(item) if isinstance(allowed[0], re.Pattern)

@@ -12,7 +12,7 @@ from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Case
 from socialdesk.notifications.actions import do_notify
 from socialdesk.routing.assign import Assigner, Needs, alert_chain, escalation_chain
-from socialdesk.routing.models import RoutingRule
+from socialdesk.routing.models import RoutingRule, fallback_team
 from socialdesk.routing.rules import RuleSet, default_rules, parse_rules
 
 # Cases that need a person: waiting in a team's queue while nobody holds them.
@@ -23,10 +23,11 @@ NEEDS_AGENT = {"decision__in": ("respond", "escalate"),
 def active_rules() -> RuleSet:
     rows = list(RoutingRule.objects.filter(enabled=True))
     if not rows:
-        return default_rules()
-    fallback = default_rules().fallback
+        defaults = default_rules()
+        fallback = fallback_team()
+        return defaults if fallback == defaults.fallback else RuleSet(defaults.rules, fallback)
     return parse_rules({
-        "fallback": fallback,
+        "fallback": fallback_team(),
         "rules": [{"name": r.name, "when": r.when, "team": r.team} for r in rows],
     })
 

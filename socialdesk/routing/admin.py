@@ -3,7 +3,7 @@ from django.contrib import admin
 
 from socialdesk.accounts.models import Team
 from socialdesk.lib import conditions
-from socialdesk.routing.models import RoutingRule
+from socialdesk.routing.models import RoutingRule, RoutingSettings
 from socialdesk.routing.rules import ACCOUNT_OWNER
 
 
@@ -55,3 +55,26 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             return conditions.describe(obj.when)
         except conditions.ConditionError:
             return "(invalid)"
+
+
+class RoutingSettingsForm(forms.ModelForm):
+    class Meta:
+        model = RoutingSettings
+        fields = ["fallback"]
+        help_texts = {"fallback": f"The team that takes {ACCOUNT_OWNER} cases whose contact "
+                                  "has no account owner."}
+
+    def clean_fallback(self):
+        team = self.cleaned_data.get("fallback")
+        if not Team.objects.filter(slug=team).exists():
+            raise forms.ValidationError(f"{team!r} is not a team")
+        return team
+
+
+@admin.register(RoutingSettings)
+class RoutingSettingsAdmin(admin.ModelAdmin):
+    form = RoutingSettingsForm
+    list_display = ("fallback", "updated_at")
+
+    def has_add_permission(self, request):
+        return not RoutingSettings.objects.exists()  # one row

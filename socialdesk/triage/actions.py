@@ -73,7 +73,7 @@ def post_input(post: PostRow, author: dict | None = None) -> PostInput:
         channel=post.channel, external_id=post.external_id, text=post.text,
         visibility=post.visibility, followers=post.followers, lang=post.lang, tier=post.tier,
         account_owner=author.get("account_owner", ""),
-        repeat_poster=author.get("repeat_poster", False),
+        repeat_poster=author.get("repeat_poster", False), account=post.account,
     )
 
 

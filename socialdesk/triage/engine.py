@@ -57,6 +57,8 @@ class PostInput:
     # Author context from the contact profile (filled by the pipeline; empty offline).
     account_owner: str = ""
     repeat_poster: bool = False
+    # The brand's own account the post was addressed to or seen on (lower case, no @).
+    account: str = ""
 
 
 @dataclass(slots=True)
@@ -92,6 +94,7 @@ class TriageResult:
             "labels": {label["category"] for label in self.labels} or {self.category},
             "topics": {topic["topic"] for topic in self.topics},
             "account_owner": post.account_owner, "repeat_poster": post.repeat_poster,
+            "account": post.account,
         }
 
 

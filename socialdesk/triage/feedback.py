@@ -84,7 +84,7 @@ def stored_facts(triage: Triage, post: Post) -> dict:
         visibility=post.visibility, followers=author.get("followers", post.followers),
         lang=triage.lang, tier=author.get("tier", post.author.contact.tier),
         account_owner=author.get("account_owner", ""),
-        repeat_poster=bool(author.get("repeat_poster", False)),
+        repeat_poster=bool(author.get("repeat_poster", False)), account=post.account,
     )
     return result.facts(source)
 

@@ -133,7 +133,8 @@ def _judge(policy: Policy, facts: dict) -> tuple[Outcome, str]:
 # What a replay reads of a stored triage and its post: plain values, a chunk at a time.
 _COLUMNS = ("post_id", "post__channel", "post__external_id", "post__text", "post__visibility",
             "post__followers", "post__author__contact__tier", "lang", "sentiment",
-            "sentiment_score", "category", "labels", "topics", "cues", "author")
+            "sentiment_score", "category", "labels", "topics", "cues", "author",
+            "post__account")
 _PLACEHOLDER = Outcome("monitor", "P4", "none", "care", None)
 
 
@@ -162,7 +163,7 @@ def stored_facts(row: tuple) -> dict:
     """The facts the policy reads, from one stored row; built by the engine's own
     `TriageResult.facts`, so a replay sees what a fresh triage would."""
     (post_id, channel, external_id, text, visibility, followers, tier, lang, sentiment,
-     score, category, labels, topics, cues, author) = row
+     score, category, labels, topics, cues, author, account) = row
     author = author or {}
     result = TriageResult(
         channel=channel, external_id=external_id, lang=lang, sentiment=sentiment,
@@ -176,7 +177,7 @@ def stored_facts(row: tuple) -> dict:
         followers=followers, lang=lang,
         tier=author.get("tier", tier or "") or "",
         account_owner=author.get("account_owner", "") or "",
-        repeat_poster=bool(author.get("repeat_poster", False)),
+        repeat_poster=bool(author.get("repeat_poster", False)), account=account or "",
     )
     return result.facts(post)
 

@@ -222,10 +222,15 @@ def test_a_dry_run_reports_the_counts_and_changes_nothing(db):
     assert not Event.objects.exists()
 
 
-def test_a_fallback_other_than_the_desks_is_reported_as_not_stored(db):
-    report = do_import_org(parse_org(ORG.replace("fallback: care", "fallback: legal")))
-    assert report.notes == ["routing: fallback 'legal' is not stored; the desk falls back to "
-                            "'care' (socialdesk/routing/default_rules.yaml)"]
+def test_the_files_fallback_team_is_stored_and_exported(db):
+    from socialdesk.routing.actions import active_rules
+
+    assert active_rules().fallback == "care"  # the packaged default
+    do_import_org(parse_org(ORG.replace("fallback: care", "fallback: legal")))
+    assert active_rules().fallback == "legal"
+    assert yaml.safe_load(export_org())["routing"]["fallback"] == "legal"
+    again = do_import_org(parse_org(ORG.replace("fallback: care", "fallback: legal")))
+    assert not again.changed  # the same file twice changes nothing
 
 
 def test_an_sla_policy_must_end_with_a_target_even_when_the_file_clears_one(db):
@@ -298,7 +303,7 @@ def test_the_example_in_the_docs_imports(db):
     doc = (Path(__file__).resolve().parents[3] / "docs" / "ORG.md").read_text(encoding="utf-8")
     example = doc.split("```yaml\n", 1)[1].split("```", 1)[0]
     report = do_import_org(parse_org(example))
-    assert counts(report)["agents"] == (2, 0, 0) and counts(report)["routing"] == (2, 0, 0)
+    assert counts(report)["agents"] == (2, 0, 0) and counts(report)["routing"] == (3, 0, 0)
 
 
 # -- refusing bad files ------------------------------------------------------------------------

@@ -75,3 +75,20 @@ def test_a_case_waits_in_the_queue_when_the_team_is_full(feed, teams):
     case = Case.objects.get()
     assert case.assignee is None and case.team.slug == "care"
     assert "at capacity" in Event.objects.get(verb="case.queued").data["why"]
+
+
+def test_posts_to_a_brand_account_go_to_the_team_that_runs_it(feed, teams):
+    make_user("alice", teams=[teams["care"]])
+    make_user("carl", teams=[teams["community"]])
+    RoutingRule.objects.create(position=1, name="community-account",
+                               when={"account": ["@KettleCo_Community"]}, team="community")
+    feed(post("1", COMPLAINT, author="dana", account="@kettleco_community"),
+         post("2", COMPLAINT, author="erin", account="kettleco_help"),
+         post("3", COMPLAINT, author="finn"))
+    from socialdesk.ingestion.models import Post
+
+    routed = {p.external_id: (p.case.team.slug, p.case.routing_rule)
+              for p in Post.objects.select_related("case__team")}
+    assert routed["1"] == ("community", "community-account")
+    assert routed["2"][0] == routed["3"][0] == "care"
+    assert Post.objects.get(external_id="1").account == "kettleco_community"

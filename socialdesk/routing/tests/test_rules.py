@@ -10,6 +10,7 @@ BASE_FACTS = {
     "decision": "respond", "priority": "P3", "owner": "care", "tier": "", "lang": "en",
     "cues": set(), "severity": 1, "followers": 40, "text": "how do I descale it?",
     "labels": {"question"}, "topics": set(), "account_owner": "", "repeat_poster": False,
+    "account": "kettleco",
 }
 
 # (condition, facts that meet it, facts that do not)
@@ -23,6 +24,7 @@ CASES = {
     "cues": ({"cues": ["safety"]}, {"cues": {"safety", "churn"}}, {"cues": {"churn"}}),
     "topics": ({"topics": ["billing"]}, {"topics": {"billing"}}, {"topics": {"delivery"}}),
     "channel": ({"channel": ["facebook"]}, {"channel": "facebook"}, {}),
+    "brand account": ({"account": ["@KettleCo_Help"]}, {"account": "kettleco_help"}, {}),
     "visibility": ({"visibility": ["private"]}, {"visibility": "private"}, {}),
     "tier": ({"tier": ["vip"]}, {"tier": "vip"}, {"tier": "customer"}),
     "followers": ({"followers_at_least": 10000}, {"followers": 25000}, {"followers": None}),
@@ -79,6 +81,8 @@ def test_a_rule_can_send_the_case_to_the_contacts_account_owner():
      "unknown value 'P9'"),
     ({"rules": [{"name": "x", "when": {}, "team": "Care Team"}]}, "team slug"),
     ({"rules": [], "extra": 1}, "unknown field 'extra'"),
+    ({"rules": [{"name": "x", "when": {"account": ["kettle co"]}, "team": "care"}]},
+     "unknown value 'kettle co'.*brand's account"),
 ])
 def test_bad_rules_are_refused_with_a_clear_message(data, message):
     with pytest.raises(RoutingError, match=message):

@@ -61,7 +61,7 @@ def rule_for(policy_source: str, **fact_values) -> str:
      r"rule 'crisis-trigger': unknown field 'colour' \(allowed: decision, extends,"),
     (variant(lambda d: d.update(colour="red")), r"policy: unknown field 'colour'"),
     (variant(lambda d: d["rules"][0]["when"].update(mood=["sad"])),
-     r"rule 'crisis-trigger': unknown condition 'mood' in when \(known: any, category,"),
+     r"rule 'crisis-trigger': unknown condition 'mood' in when \(known: account, any, category,"),
     (variant(lambda d: d["rules"][0]["when"].update(category=["crisis", "disaster"])),
      r"rule 'crisis-trigger': when.category: unknown value 'disaster' "
      r"\(allowed: complaint, question, praise"),
