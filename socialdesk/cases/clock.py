@@ -4,7 +4,7 @@ Each step claims its work with conditional updates, so two ticks that overlap
 (a slow one and the next, or beat and a manual run) never act twice.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -13,6 +13,9 @@ from socialdesk.cases import sla
 from socialdesk.cases.followups import do_expire_follow_ups
 from socialdesk.notifications.tasks import do_send_due_webhooks
 from socialdesk.routing.actions import do_reassign_inactive, do_release_queues
+
+# A pending delivery this far past its due time has no queue message left.
+LOST_MESSAGE_GRACE = timedelta(minutes=10)
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:
@@ -27,7 +30,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         # hours began) goes to the queues.
         "assigned_from_queue": do_release_queues(now=now),
     }
-    if not settings.SCALE_OUT:
-        # Celery retries webhooks in the scale-out mode; here the clock does.
-        done["webhooks_retried"] = do_send_due_webhooks(now)
+    # Celery retries webhooks in the scale-out mode, and the clock only picks up
+    # deliveries whose queue message was lost; in the embedded mode it retries them all.
+    done["webhooks_retried"] = do_send_due_webhooks(
+        now, LOST_MESSAGE_GRACE if settings.SCALE_OUT else timedelta(0))
     return done

@@ -68,15 +68,18 @@ def deliver_webhook(self, delivery_id: int):
     raise self.retry(countdown=backoff(delivery.attempts))
 
 
-def do_send_due_webhooks(now=None) -> int:
-    """The embedded mode's retries: pending deliveries whose backoff has passed
-    (and any whose first try was lost with its process) are tried again, here.
-    Returns how many were tried."""
+def do_send_due_webhooks(now=None, grace: timedelta = timedelta(0)) -> int:
+    """Pending deliveries whose backoff has passed (and any whose first try was
+    lost with its process) are queued again. The embedded mode's retries, with
+    no grace; in the scale-out mode Celery retries on its own, so the clock only
+    picks up deliveries overdue by `grace`, whose queue message was lost.
+    Returns how many were queued."""
     now = now or timezone.now()
     rows = WebhookDelivery.objects.filter(status=Status.PENDING).values_list(
         "pk", "attempts", "last_attempt_at", "created_at")
     due = [pk for pk, attempts, last, created in rows
-           if (last or created) + timedelta(seconds=backoff(attempts) if last else 60) <= now]
+           if (last or created) + timedelta(seconds=backoff(attempts) if last else 60) + grace
+           <= now]
     for pk in due:
         deliver_webhook.delay(pk)
     return len(due)

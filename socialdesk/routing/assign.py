@@ -152,7 +152,14 @@ def escalation_chain(team: Team | None) -> list[User]:
     return chain
 
 
-def alert_chain(team: Team | None) -> list[User]:
-    """Who hears of an escalation: the team's chain, or the admins when it has none."""
-    return escalation_chain(team) or list(User.objects.filter(role=User.Role.ADMIN,
-                                                              is_active=True))
+def alert_chain(team: Team | None, levels: int | None = None,
+                admins: list[User] | None = None) -> list[User]:
+    """Who hears of an escalation or a missed target: the team's chain (its first
+    `levels` people), or the admins when it has none (`admins` when the caller
+    already has them)."""
+    chain = escalation_chain(team)[:levels]
+    if chain:
+        return chain
+    if admins is None:
+        admins = list(User.objects.filter(role=User.Role.ADMIN, is_active=True))
+    return admins

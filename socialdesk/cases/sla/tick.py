@@ -23,7 +23,7 @@ from socialdesk.cases.sla.common import (
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.notifications.actions import do_notify_many
 from socialdesk.routing.actions import ASSIGN_FIELDS, do_escalate, hand_over, needs_of
-from socialdesk.routing.assign import Assigner, escalation_chain
+from socialdesk.routing.assign import Assigner, alert_chain, escalation_chain
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +129,10 @@ class _Tick:
         return self._chains[team.pk]
 
     def supervisors(self, team: Team | None) -> list[User]:
+        """A missed target goes to the first person up the chain, not the whole chain."""
         if self._admins is None:
             self._admins = list(User.objects.filter(role=User.Role.ADMIN, is_active=True))
-        return self.chain(team)[:1] or self._admins
+        return alert_chain(team, levels=1, admins=self._admins)
 
     @property
     def assigner(self) -> Assigner:

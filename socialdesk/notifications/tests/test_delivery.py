@@ -257,6 +257,21 @@ def test_the_clock_sends_only_the_deliveries_that_are_due(endpoint, receiver,
     assert set(WebhookDelivery.objects.values_list("status", flat=True)) == {Status.DELIVERED}
 
 
+def test_in_the_scale_out_mode_the_clock_picks_up_only_deliveries_whose_message_was_lost(
+        delivery, receiver, settings):
+    from socialdesk.cases.clock import LOST_MESSAGE_GRACE, tick
+
+    # Celery holds the retries: a delivery just due is left to it...
+    settings.SCALE_OUT = True
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(created_at=LONG_AGO)
+    assert tick(LONG_AGO + timedelta(seconds=60))["webhooks_retried"] == 0
+    # ...but one still pending long after it was due has no message left to run it.
+    late = LONG_AGO + timedelta(seconds=60) + LOST_MESSAGE_GRACE
+    assert tick(late)["webhooks_retried"] == 1
+    delivery.refresh_from_db()
+    assert delivery.status == Status.DELIVERED and len(receiver.calls) == 1
+
+
 # The scale-out mode: a worker runs the task, and Celery retries it.
 
 @pytest.fixture
