@@ -56,8 +56,11 @@ def _check(action: str, on_expiry: str) -> None:
 
 
 def spec_for_reply(reply: Reply) -> FollowUpSpec | None:
-    """The follow-up the author asked for when submitting the reply (kept in the
-    submission event, since the reply row has no field for it)."""
+    """The follow-up the author asked for when submitting the reply: kept on the
+    reply; replies stored before it had that field kept it in their submission event."""
+    if reply.follow_up:
+        data = reply.follow_up
+        return FollowUpSpec(data["action"], timedelta(hours=data["hours"]), data["on_expiry"])
     event = (Event.objects.filter(case_id=reply.case_id, data__reply=reply.pk,
                                   verb__in=("reply.queued", "reply.awaiting_approval"))
              .order_by("id").first())

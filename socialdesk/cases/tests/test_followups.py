@@ -57,9 +57,18 @@ def test_a_follow_up_waits_for_approval_and_delivery(
     reply = do_submit_reply(case, agent, ASK, "public",
                             follow_up=FollowUpSpec("DM us their order number", DAY))
     assert not FollowUp.objects.exists()
+    assert reply.follow_up == {"action": "DM us their order number", "hours": 24,
+                               "on_expiry": "remind"}
+    # What the reply holds is what is scheduled once it goes out (an approver may have
+    # been asked for a longer wait).
+    reply.follow_up["hours"] = 48
+    reply.save(update_fields=["follow_up"])
     with django_capture_on_commit_callbacks(execute=True):
         do_approve_reply(reply, admin_user)
-    assert FollowUp.objects.get().status == FollowUp.Status.WAITING
+    follow_up = FollowUp.objects.get()
+    reply.refresh_from_db()
+    assert follow_up.status == FollowUp.Status.WAITING
+    assert follow_up.due_at == reply.sent_at + timedelta(hours=48)
 
 
 def test_the_customers_next_post_meets_the_follow_up(
