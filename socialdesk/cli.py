@@ -30,6 +30,8 @@ COMMANDS = {
     "scheduler": (None, True,
                   "run the clock on Celery beat: SLA warnings and breaches, follow-ups, "
                   "reassignment (scale-out mode; one per deployment)"),
+    "contacts": ("contacts", True, "import the customer database (CSV), suggest merges, "
+                 "refresh tags, export or erase a person's data"),
     "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
     "token": ("api_token", True, "create or revoke a user's API token"),
     "migrate": ("migrate", False, "create or upgrade the database"),

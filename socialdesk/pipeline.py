@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from socialdesk.cases.filing import do_file_posts
+from socialdesk.contacts.actions import do_refresh_contacts
 from socialdesk.contacts.queries import author_context
 from socialdesk.ingestion.actions import IngestResult, do_store_posts
 from socialdesk.ingestion.models import Post
@@ -175,6 +176,8 @@ def finish_processing(pending: Pending) -> int:
         for post in fresh:
             post.processed_at = now
         bulk_update_fields(ordered, ["case", "processed_at"], model=Post)
+        # Fingerprints for merge suggestions, and the authors' tags, from the stored triage.
+        do_refresh_contacts([p.id for p in fresh])
     return len(fresh)
 
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "socialdesk.cases",
     "socialdesk.notifications",
     "socialdesk.analytics",
+    "socialdesk.search",
     "socialdesk.web",
     "socialdesk.api",
 ]
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "socialdesk.web.middleware.LoginThrottleMiddleware",
     "socialdesk.web.middleware.LoginRequiredMiddleware",
     "socialdesk.web.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -116,15 +118,54 @@ STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Security. `manage.py check --deploy` with an https SITE_URL leaves two warnings,
+# both intended (socialdesk/web/tests/test_security_settings.py keeps it so):
+# W008, the TLS-terminating proxy (not the desk) redirects http to https, and
+# W021, HSTS preload is the domain owner's commitment, so it is opt-in.
+SITE_HTTPS = SITE_URL.startswith("https://")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_URL.startswith("https://"))
+# Pages take the CSRF token from the page ({% csrf_token %}, hx-headers), never from
+# the cookie, so script has no need to read it.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", SITE_HTTPS)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SITE_HTTPS and not CSRF_TRUSTED_ORIGINS:
+    # Behind a TLS-terminating proxy the desk's own origin is an https one.
+    CSRF_TRUSTED_ORIGINS = ["https://" + SITE_URL.removeprefix("https://").split("/")[0]]
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False  # a shift outlives a closed tab; 12 h at most
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-SESSION_COOKIE_AGE = 12 * 3600
+# Reverse proxies in front of the desk that append to X-Forwarded-For (and set
+# X-Forwarded-Proto); 0: clients connect directly. Only when every request passes
+# through them: the login throttle then counts the address they saw, and Django
+# knows a request came over https (HSTS is sent only on those).
+TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
+if TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 365 * 24 * 3600 if SITE_HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+
+AUTHENTICATION_BACKENDS = ["socialdesk.accounts.backends.ThrottledModelBackend"]
+# Login throttling (socialdesk/accounts/throttle.py): this many failed logins for a
+# username, or from one address (failed API tokens: the same, counted apart), within
+# the window lock it out for LOGIN_LOCKOUT_MINUTES, even with the right password.
+LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
+LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCKOUT_MINUTES = env_int("LOGIN_LOCKOUT_MINUTES", 15)
+for _name in ("LOGIN_FAILURES_PER_USER", "LOGIN_FAILURES_PER_IP",
+              "LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {globals()[_name]}")
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}")
 
 # Scale-out mode: a broker URL sends pipeline tasks to Celery workers. Without
 # one, the very same task functions run in-process (the embedded mode).
@@ -156,6 +197,8 @@ if TRIAGE_TIER not in ("fast", "accurate", "cascade"):
 CLOCK_INTERVAL_SECONDS = env_int("CLOCK_INTERVAL_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "clock": {"task": "cases.tick_clock", "schedule": float(CLOCK_INTERVAL_SECONDS)},
+    # Computed contact tags lapse when the posts behind them grow old.
+    "contact-tags": {"task": "contacts.refresh_tags", "schedule": 24 * 3600.0},
 }
 # Domains replies may link to (guideline check); empty: links are not checked.
 BRAND_LINK_DOMAINS = [d for d in env("BRAND_LINK_DOMAINS", "").split(",") if d.strip()]

@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("notifications/", include("socialdesk.notifications.urls")),
     path("contacts/", include("socialdesk.contacts.urls")),
+    path("account/", include("socialdesk.accounts.urls")),
     path("", include("socialdesk.web.urls")),
 ]

@@ -35,3 +35,19 @@ def test_the_demo_escalates_a_crisis_and_routes_a_complaint_to_its_account_owner
     owned = Case.objects.filter(routing_rule="unhappy-known-customers",
                                 contact__account_owner__isnull=False).select_related("contact")
     assert owned and all(case.assignee == case.contact.account_owner for case in owned)
+
+
+def test_the_demo_moves_the_sample_week_up_to_now(db):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from socialdesk.demo.setup import do_import_sample, do_set_up_accounts
+    from socialdesk.ingestion.models import Post
+
+    do_set_up_accounts()
+    now = timezone.now()
+    do_import_sample(now=now)
+    latest = Post.objects.latest("created_at").created_at
+    assert latest == now - timedelta(minutes=10)
+    assert Post.objects.earliest("created_at").created_at > now - timedelta(days=8)

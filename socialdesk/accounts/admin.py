@@ -1,10 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.db.models import Count
 
-from socialdesk.accounts.models import ApiToken, BusinessCalendar, Team, User
+from socialdesk.accounts.actions import do_revoke_api_token
+from socialdesk.accounts.models import ApiToken, BusinessCalendar, LoginAttempt, Team, User
 from socialdesk.accounts.orgchart import TAGS, check_tags
 
 
@@ -102,10 +103,40 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are created from the command line (shown once); here they can be reviewed."""
+    """Each person creates their own tokens (shown once, on their API tokens page, or by
+    `socialdesk token`); here admins review everyone's and revoke them."""
 
     list_display = ("name", "user", "prefix", "created_at", "last_used_at", "revoked_at")
-    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("user",)
+    search_fields = ("name", "prefix", "user__username")
+    readonly_fields = ("user", "name", "prefix", "digest", "created_at", "last_used_at",
+                       "revoked_at")
+    actions = ["revoke"]
 
     def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        revoked = sum(do_revoke_api_token(token, actor=request.user)
+                      for token in queryset.select_related("user"))
+        self.message_user(request, f"{revoked} token{'s' if revoked != 1 else ''} revoked.",
+                          messages.SUCCESS)
+
+
+@admin.register(LoginAttempt)
+class LoginAttemptAdmin(admin.ModelAdmin):
+    """Failed logins and lockouts, as the throttle counts them. Deleting a lockout
+    lifts it at once."""
+
+    list_display = ("at", "kind", "username", "ip", "scope", "until", "counts_for_user")
+    list_filter = ("kind", "scope")
+    search_fields = ("username", "ip")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

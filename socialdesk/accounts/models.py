@@ -130,3 +130,38 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class LoginAttempt(models.Model):
+    """A failed password login or API token, or a lockout one of them caused.
+
+    Kept in the database so that every web process of the scale-out mode counts
+    the same failures; rows older than the window and the lockout are pruned
+    (socialdesk.accounts.throttle).
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", "Failed login"
+        TOKEN = "token", "Failed API token"
+        LOCKOUT = "lockout", "Lockout"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # Lower-cased as typed; empty for tokens and for a lockout of an address.
+    username = models.CharField(max_length=150, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(db_index=True)
+    # A failed login stops counting against its username once that username logs in.
+    counts_for_user = models.BooleanField(default=True)
+    # Lockouts: refused until then. `scope` says what is locked out.
+    until = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=8, blank=True,
+                             help_text="lockouts: username, login (an address's logins) "
+                                       "or token (an address's API tokens)")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "at"]), models.Index(fields=["ip", "at"])]
+
+    def __str__(self) -> str:
+        who = self.username or self.ip or "?"
+        return f"{self.get_kind_display()} {who} {self.at:%Y-%m-%d %H:%M}"

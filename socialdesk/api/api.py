@@ -7,6 +7,8 @@ from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
 from socialdesk.api.auth import TokenAuth, docs_access
+from socialdesk.api.contacts import router as contacts_router
+from socialdesk.api.inbox import router as inbox_router
 from socialdesk.api.schemas import (
     ApproveIn,
     CaseDetailOut,
@@ -21,14 +23,19 @@ from socialdesk.api.schemas import (
     PostBatchIn,
     PostBatchOut,
     PostOut,
+    PriorityIn,
     RecordResult,
     ReplyIn,
     ReplyOut,
     ReturnIn,
+    SavedReplyOut,
+    SavedReplyTextOut,
+    TagsIn,
+    TagsOut,
     TriageBatchOut,
     TriageOut,
 )
-from socialdesk.cases import actions, approvals
+from socialdesk.cases import actions, approvals, notes
 from socialdesk.cases.followups import FollowUpSpec
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import (
@@ -38,6 +45,7 @@ from socialdesk.cases.queries import (
     follow_ups_of,
     thread,
 )
+from socialdesk.cases.saved_replies import render_saved_reply, saved_replies_for
 from socialdesk.ingestion.records import RecordError, check_record
 from socialdesk.pipeline import contract, decide, ingest, record_input
 from socialdesk.routing.actions import active_rules
@@ -46,6 +54,8 @@ from socialdesk.triage.actions import active_policy
 
 api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
                docs_decorator=docs_access, urls_namespace="api")
+api.add_router("/contacts", contacts_router)
+api.add_router("", inbox_router)
 
 
 @api.exception_handler(actions.ActionError)
@@ -129,7 +139,7 @@ def _case_out(case: Case) -> dict:
         "team": case.team.slug if case.team else None,
         "assignee": case.assignee.username if case.assignee else None, "subject": case.subject,
         "opened_at": case.opened_at, "first_response_due": case.first_response_due,
-        "first_response_at": case.first_response_at,
+        "first_response_at": case.first_response_at, "tags": list(case.tags or []),
     }
 
 
@@ -199,7 +209,7 @@ def _reply_out(reply) -> dict:
             "reviewed_by": reply.reviewed_by.username if reply.reviewed_by else None,
             "review_comment": reply.review_comment,
             "confirmed_warnings": reply.confirmed_warnings, "created_at": reply.created_at,
-            "sent_at": reply.sent_at}
+            "sent_at": reply.sent_at, "follow_up": reply.follow_up}
 
 
 _REFUSALS = ("Answers 404 for a case the user may not see, 409 when another reply to the "
@@ -243,10 +253,57 @@ def return_reply(request, reply_id: int, body: ReturnIn):
           summary="Add a note (or a phone call or e-mail taken off the channel)")
 def add_note(request, case_id: int, body: NoteIn):
     case = access_case(request.user, case_id)
-    note = actions.do_add_note(case, request.user, body.text, body.kind)
+    note = notes.do_add_note(case, request.user, body.text, body.kind)
     return {"id": note.pk, "kind": note.kind, "text": note.text, "author": note.author.username,
             "mentions": [u.username for u in note.mentions.all()],
             "created_at": note.created_at}
+
+
+@api.post("/cases/{case_id}/priority", response={200: CaseOut}, tags=["cases"],
+          summary="Set the case's priority (P0 most urgent, P3 least)",
+          description="Answers 404 for a case the user may not see and 422 for another value.")
+def set_priority(request, case_id: int, body: PriorityIn):
+    case = access_case(request.user, case_id)
+    actions.do_set_priority(case, body.priority, request.user)
+    return _case_out(case)
+
+
+@api.post("/cases/{case_id}/tags", response={200: TagsOut}, tags=["cases"],
+          summary="Add and remove the case's tags, or replace them all",
+          description="Tags are stored in lower case: 1 to 40 letters, digits, - or _, at "
+                      "most 20 on a case. Answers 404 for a case the user may not see and "
+                      "422, with a message, for a tag that breaks these rules.")
+def set_tags(request, case_id: int, body: TagsIn):
+    case = access_case(request.user, case_id)
+    if body.tags is not None and (body.add or body.remove):
+        raise HttpError(422, "Send either tags (to replace them all) or add and remove.")
+    if body.tags is not None:
+        return {"tags": actions.do_set_tags(case, body.tags, request.user)}
+    return {"tags": actions.do_change_tags(case, request.user, body.add, body.remove)}
+
+
+@api.get("/cases/{case_id}/saved-replies", response={200: list[SavedReplyOut], 404: ErrorOut},
+         tags=["cases"], summary="The saved replies offered for a case, most specific first")
+def list_saved_replies(request, case_id: int):
+    case = access_case(request.user, case_id)
+    return [{"id": s.pk, "name": s.name, "channel": s.channel, "lang": s.lang,
+             "team": s.team.slug if s.team else None}
+            for s in saved_replies_for(case, request.user)]
+
+
+@api.get("/cases/{case_id}/saved-replies/{saved_id}",
+         response={200: SavedReplyTextOut, 404: ErrorOut}, tags=["cases"],
+         summary="A saved reply's text filled in for the case ({first_name}, {agent_name}, "
+                 "{case_ref})",
+         description="Answers 404 for a case the user may not see or a saved reply it does "
+                     "not offer, and 422 for a saved reply whose text cannot be filled in.")
+def get_saved_reply(request, case_id: int, saved_id: int):
+    case = access_case(request.user, case_id)
+    saved = next((s for s in saved_replies_for(case, request.user) if s.pk == saved_id), None)
+    if saved is None:
+        raise HttpError(404, "No such saved reply for this case.")
+    return {"id": saved.pk, "name": saved.name,
+            "text": render_saved_reply(saved, case, request.user)}
 
 
 @api.get("/cases/{case_id}/follow-ups", response={200: list[FollowUpOut], 404: ErrorOut},

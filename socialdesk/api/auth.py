@@ -1,16 +1,40 @@
 from functools import wraps
 
 from django.http import JsonResponse
+from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
+from socialdesk.accounts import throttle
 from socialdesk.accounts.queries import user_for_api_token
+
+
+class TokenThrottled(Exception):
+    def __init__(self, lockout: throttle.Lockout):
+        super().__init__(lockout.message)
+        self.lockout = lockout
+
+
+def token_user(request, token: str):
+    """The user of a valid token. Failed tokens count against the address they came
+    from (accounts.throttle); while it is locked out no token is even looked up."""
+    ip = throttle.client_ip(request)
+    lockout = throttle.current_lockout(throttle.TOKEN, "", ip)
+    if lockout is not None:
+        raise TokenThrottled(lockout)
+    user = user_for_api_token(token)
+    if user is None:
+        throttle.do_record_failure(throttle.TOKEN, "", ip)
+    return user
 
 
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer sdk_...`, a per-user token stored only as a hash."""
 
     def authenticate(self, request, token):
-        user = user_for_api_token(token)
+        try:
+            user = token_user(request, token)
+        except TokenThrottled as e:
+            raise HttpError(429, str(e)) from None
         if user is not None:
             request.user = user
         return user
@@ -21,11 +45,15 @@ def docs_access(view):
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        token_user = (user_for_api_token(header[7:].strip())
-                      if header.lower().startswith("bearer ") else None)
-        if not request.user.is_authenticated and token_user is None:
-            return JsonResponse({"detail": "Unauthorized"}, status=401)
+        if not request.user.is_authenticated:
+            header = request.headers.get("Authorization", "")
+            try:
+                token_holder = (token_user(request, header[7:].strip())
+                                if header.lower().startswith("bearer ") else None)
+            except TokenThrottled as e:
+                return JsonResponse({"detail": str(e)}, status=429)
+            if token_holder is None:
+                return JsonResponse({"detail": "Unauthorized"}, status=401)
         return view(request, *args, **kwargs)
 
     return wrapped

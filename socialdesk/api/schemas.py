@@ -54,6 +54,7 @@ class CaseOut(Schema):
     opened_at: datetime
     first_response_due: datetime | None
     first_response_at: datetime | None
+    tags: list[str]
 
 
 class PostOut(Schema):
@@ -133,6 +134,12 @@ class ReplyIn(Schema):
     follow_up: FollowUpIn | None = None
 
 
+class PendingFollowUpOut(Schema):
+    action: str
+    hours: float
+    on_expiry: str
+
+
 class ReplyOut(Schema):
     id: int
     case_id: int
@@ -146,6 +153,8 @@ class ReplyOut(Schema):
     confirmed_warnings: list[str]
     created_at: datetime
     sent_at: datetime | None
+    # What the reply asks of the customer, scheduled as a follow-up once it is sent.
+    follow_up: PendingFollowUpOut | None = None
 
 
 class FindingOut(Schema):
@@ -196,3 +205,33 @@ class FollowUpOut(Schema):
     created_by: str | None
     created_at: datetime
     closed_at: datetime | None
+
+
+class PriorityIn(Schema):
+    priority: Literal["P0", "P1", "P2", "P3"]
+
+
+class TagsIn(Schema):
+    """Either `tags` (the case's tags become exactly these) or `add` and `remove`."""
+
+    tags: list[str] | None = Field(None, max_length=20, description="Replace every tag")
+    add: list[str] = Field(default_factory=list, max_length=20)
+    remove: list[str] = Field(default_factory=list, max_length=100)
+
+
+class TagsOut(Schema):
+    tags: list[str]
+
+
+class SavedReplyOut(Schema):
+    id: int
+    name: str
+    channel: str
+    lang: str
+    team: str | None
+
+
+class SavedReplyTextOut(Schema):
+    id: int
+    name: str
+    text: str = Field(..., description="Filled in for the case and the user asking")

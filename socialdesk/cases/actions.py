@@ -13,8 +13,12 @@ from socialdesk.accounts.models import User
 from socialdesk.audit.actions import do_record
 from socialdesk.cases import sla, steps
 from socialdesk.cases.guidelines import Draft, Finding, check_draft
-from socialdesk.cases.models import Case, CasePresence, FollowUp, Note, Reply
-from socialdesk.cases.queries import approvers_to_notify, can_approve, cases_visible_to
+from socialdesk.cases.models import Case, CasePresence, FollowUp, Reply
+from socialdesk.cases.queries import (
+    approvers_to_notify,
+    can_approve,
+    is_admin,
+)
 from socialdesk.ingestion.models import Post
 from socialdesk.notifications.actions import do_notify
 from socialdesk.routing.actions import do_release_queues, mark_acted, reassign_deadline
@@ -29,9 +33,12 @@ CHANNEL_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "instagram": 2200,
 DEFAULT_LIMIT = 20_000
 # Channels where the brand cannot write to a person privately.
 NO_PRIVATE_MESSAGES = ("youtube",)
-NOTE_MAX_CHARS = 10_000
 # "@ana" and "@ana.lee", but not an e-mail address's "@example.com".
-_MENTION = re.compile(r"(?<![\w@.+-])@([\w.@+-]+)")
+# What agents set by hand; P4 is triage's "monitor only" and stays triage's to give.
+PRIORITIES = ("P0", "P1", "P2", "P3")
+MAX_TAGS = 20
+TAG_MAX_CHARS = 40
+_TAG = re.compile(r"[\w-]+")  # letters (any script), digits, _ and -
 
 
 class ActionError(ValueError):
@@ -58,7 +65,7 @@ def channel_limit(channel: str) -> int:
     return CHANNEL_LIMITS.get(channel, DEFAULT_LIMIT)
 
 
-def _acted(case: Case, fields: list[str]) -> list[str]:
+def acted_fields(case: Case, fields: list[str]) -> list[str]:
     mark_acted(case)
     return [*fields, "reassign_at"]
 
@@ -75,7 +82,7 @@ def do_assign(case: Case, assignee: User | None, actor: User) -> None:
         case.status = Case.Status.OPEN
     fields = ["assignee", "assigned_at", "status", "updated_at"]
     if assignee is None or assignee == actor:
-        fields = _acted(case, fields)
+        fields = acted_fields(case, fields)
     else:
         # Handed to someone else: their own inactivity timer starts now.
         case.reassign_at = reassign_deadline(case.team, now) if case.team else None
@@ -86,6 +93,95 @@ def do_assign(case: Case, assignee: User | None, actor: User) -> None:
     if assignee is None and case.team_id:
         team_ids = {case.team_id}
         transaction.on_commit(lambda: do_release_queues(team_ids))
+
+
+def may_assign_others(user: User, case: Case) -> bool:
+    """Admins, and supervisors of the case's team or of a team above it."""
+    if not user.is_active:
+        return False
+    if is_admin(user):
+        return True
+    team, seen = case.team, set()
+    member_of = set(user.teams.values_list("id", flat=True))
+    while team is not None and team.pk not in seen:
+        seen.add(team.pk)
+        if team.supervisor_id == user.pk or (
+                user.role == User.Role.SUPERVISOR and team.pk in member_of):
+            return True
+        team = team.parent
+    return False
+
+
+def check_assign(case: Case, assignee: User | None, actor: User) -> None:
+    """Anyone who may open the case takes it; only its team's supervisors and admins
+    hand it to someone else (an active member of the team) or back to the queue."""
+    if assignee == case.assignee:
+        return
+    if assignee is not None and assignee == actor:
+        do_assign(case, actor, actor)
+        return
+    if not may_assign_others(actor, case):
+        raise NotPermitted("Only a supervisor of the case's team or an admin can assign it to "
+                           "someone else; you can assign it to yourself.")
+    if assignee is not None and not (
+            case.team_id and assignee.is_active
+            and assignee.teams.filter(pk=case.team_id).exists()):
+        team = case.team.name if case.team else "no team"
+        raise ActionError(f"{assignee.username} is not an active member of {team}.")
+    do_assign(case, assignee, actor)
+
+
+@transaction.atomic
+def do_set_priority(case: Case, priority: str, actor: User) -> None:
+    if priority == case.priority:
+        return  # a P4 from triage, shown and sent back unchanged, included
+    if priority not in PRIORITIES:
+        raise ActionError(f"A priority is one of {', '.join(PRIORITIES)}, not {priority!r}.")
+    before, case.priority = case.priority, priority
+    case.save(update_fields=acted_fields(case, ["priority", "updated_at"]))
+    do_record("case.priority_changed", case=case, actor=actor, before=before, after=priority)
+
+
+def clean_tags(tags: Iterable[str], kept: Iterable[str] = ()) -> list[str]:
+    """Tags lower-cased, checked and without repeats; those in `kept` (already on the
+    case) pass as they are, so that none stored before these rules is lost."""
+    kept, cleaned = set(kept), []
+    for raw in tags:
+        tag = raw if raw in kept else str(raw).strip().lower()
+        if tag not in kept and not (len(tag) <= TAG_MAX_CHARS and _TAG.fullmatch(tag)):
+            raise ActionError(f"{str(raw)[:60]!r} is not a tag: use 1 to {TAG_MAX_CHARS} "
+                              "letters, digits, - or _.")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > MAX_TAGS:
+        raise ActionError(f"A case has at most {MAX_TAGS} tags.")
+    return cleaned
+
+
+@transaction.atomic
+def do_set_tags(case: Case, tags: Iterable[str], actor: User) -> list[str]:
+    """The case's tags become `tags`; returns them as stored."""
+    before = list(case.tags or [])
+    tags = clean_tags(tags, kept=before)
+    if tags == before:
+        return tags
+    case.tags = tags
+    case.save(update_fields=acted_fields(case, ["tags", "updated_at"]))
+    do_record("case.tags_changed", case=case, actor=actor,
+              added=[t for t in tags if t not in before],
+              removed=[t for t in before if t not in tags])
+    return tags
+
+
+@transaction.atomic
+def do_change_tags(case: Case, actor: User, add: Iterable[str] = (),
+                   remove: Iterable[str] = ()) -> list[str]:
+    """Add and remove tags against the tags as stored now (the row locked), so that two
+    people tagging at once do not drop each other's."""
+    stored = Case.objects.select_for_update().only("tags").get(pk=case.pk).tags or []
+    case.tags = list(stored)
+    remove = {str(t).strip().lower() for t in remove} | set(remove)
+    return do_set_tags(case, [t for t in stored if t not in remove] + list(add), actor)
 
 
 @transaction.atomic
@@ -105,7 +201,7 @@ def do_set_status(case: Case, status: str, actor: User | None, at: datetime | No
         case.resolved_at = at
     fields = ["status", "resolved_at", "updated_at"]
     if actor is not None:
-        fields = _acted(case, fields)
+        fields = acted_fields(case, fields)
     case.save(update_fields=fields)
     cancelled = 0
     if status in done:
@@ -177,8 +273,15 @@ def last_inbound_post(case: Case, visibility: str | None = None) -> Post:
     return post
 
 
+def follow_up_data(spec: "FollowUpSpec") -> dict:
+    """A follow-up as a reply keeps it until delivery (Reply.follow_up)."""
+    hours = spec.within.total_seconds() / 3600
+    return {"action": spec.action.strip(), "hours": int(hours) if hours.is_integer() else hours,
+            "on_expiry": spec.on_expiry}
+
+
 def _insert_reply(case: Case, author: User, text: str, visibility: str, status: str,
-                  confirmed: list[str]) -> Reply:
+                  confirmed: list[str], follow_up: "FollowUpSpec | None" = None) -> Reply:
     post = last_inbound_post(case, visibility)
     try:
         # A savepoint: the caller's transaction must survive the refused insert.
@@ -186,6 +289,7 @@ def _insert_reply(case: Case, author: User, text: str, visibility: str, status: 
             return Reply.objects.create(
                 case=case, author=author, text=text, visibility=visibility, status=status,
                 in_reply_to=post, confirmed_warnings=confirmed,
+                follow_up=follow_up_data(follow_up) if follow_up is not None else None,
                 approval_by=case.approval_by if status == Reply.Status.AWAITING_APPROVAL else "")
     except IntegrityError:
         holder = (Reply.objects.filter(in_reply_to=post, visibility=visibility,
@@ -210,17 +314,19 @@ def do_submit_reply(case: Case, author: User, text: str, visibility: str,
         follow_up.check()
     held = bool(case.approval_by) and not can_approve(author, case)
     status = Reply.Status.AWAITING_APPROVAL if held else Reply.Status.QUEUED
-    reply = _insert_reply(case, author, text, visibility, status, confirmed)
+    reply = _insert_reply(case, author, text, visibility, status, confirmed, follow_up)
     if case.status == Case.Status.NEW:
         case.status = Case.Status.OPEN
-    case.save(update_fields=_acted(case, ["status", "updated_at"]))
+    case.save(update_fields=acted_fields(case, ["status", "updated_at"]))
     # Stored: colleagues should no longer read "alice is writing a reply".
     CasePresence.objects.filter(case=case, user=author).update(drafting=False)
     details = {"reply": reply.pk, "visibility": visibility, "chars": len(text)}
     if confirmed:
         details["confirmed_warnings"] = confirmed
     if follow_up is not None:
-        # The Reply row has no place for it: delivery reads it back from here.
+        # Kept on the reply (Reply.follow_up) until it is sent; recorded here as what
+        # the author asked for, which is also where delivery reads it back today
+        # (followups.spec_for_reply).
         details["follow_up"] = follow_up.as_data()
     if held:
         do_record("reply.awaiting_approval", case=case, actor=author,
@@ -267,64 +373,3 @@ def do_acknowledge_and_continue(case: Case, author: User, public_text: str, priv
                         [f for _, f in refused])
     return [do_submit_reply(case, author, public_text, "public", confirm_warnings),
             do_submit_reply(case, author, private_text, "private", confirm_warnings, follow_up)]
-
-
-# --------------------------------------------------------------------------
-# Notes and presence
-# --------------------------------------------------------------------------
-
-def mentioned_users(case: Case, text: str) -> list[User]:
-    """Active users @named in the text who may see the case; other names stay plain text,
-    so that a note never tells an outsider about a case they cannot open."""
-    names = {m.rstrip(".") for m in _MENTION.findall(text)}
-    if not names:
-        return []
-    users = User.objects.filter(username__in=names, is_active=True).order_by("username")
-    return [u for u in users if cases_visible_to(u).filter(pk=case.pk).exists()]
-
-
-NOTE_VIA = {Note.Kind.PHONE: "phone call", Note.Kind.EMAIL: "e-mail"}
-
-
-@transaction.atomic
-def do_add_note(case: Case, author: User, text: str, kind: str = Note.Kind.NOTE) -> Note:
-    """An internal note; a phone call or e-mail noted here counts as private contact."""
-    if kind not in Note.Kind.values:
-        raise ActionError(f"A note is one of {', '.join(Note.Kind.values)}, not {kind!r}.")
-    text = text.strip()
-    if not text:
-        raise ActionError("The note is empty.")
-    if len(text) > NOTE_MAX_CHARS:
-        raise ActionError(f"A note has at most {NOTE_MAX_CHARS:,} characters.")
-    now = timezone.now()
-    note = Note.objects.create(case=case, author=author, kind=kind, text=text)
-    mentions = mentioned_users(case, text)
-    note.mentions.set(mentions)
-    case.save(update_fields=_acted(case, ["updated_at"]))
-    do_record("note.added", case=case, actor=author, at=now, note=note.pk, kind=kind,
-              mentions=[u.username for u in mentions])
-    others = [u for u in mentions if u != author]
-    if others:
-        do_notify("note.mention", f"{author.username} mentioned you on {case.ref}: {text}",
-                  others, case=case, at=now, data={"note": note.pk})
-    if kind in NOTE_VIA:
-        steps.do_mark_contact(case, case.channel, Post.Visibility.PRIVATE, NOTE_VIA[kind], now)
-    return note
-
-
-def do_touch_presence(case: Case, user: User, drafting: bool | None,
-                      now: datetime) -> CasePresence:
-    """Note that the user has the case open (and is, or is not, writing a reply).
-
-    `drafting` None keeps what was known. No audit event: pages poll this every few
-    seconds, and who looked when is not a decision anyone needs to trace.
-    """
-    fields = {"seen_at": now} if drafting is None else {"seen_at": now, "drafting": drafting}
-    try:
-        with transaction.atomic():
-            presence, _ = CasePresence.objects.update_or_create(case=case, user=user,
-                                                                defaults=fields)
-    except IntegrityError:  # the same person's other tab inserted it first
-        CasePresence.objects.filter(case=case, user=user).update(**fields)
-        presence = CasePresence.objects.get(case=case, user=user)
-    return presence

@@ -51,8 +51,12 @@ def do_approve_reply(reply: Reply, approver: User, text: str | None = None) -> R
             raise ActionError(" ".join(f.message for f in blocking), blocking)
         fields["text"] = text.strip()
     _review(reply, approver, Reply.Status.QUEUED, **fields)
+    # The follow-up the author asked for stays on the reply (Reply.follow_up) and is
+    # scheduled when delivery succeeds; the approver approved it with the text.
+    extra = {"follow_up": reply.follow_up} if reply.follow_up else {}
     do_record("reply.approved", case=reply.case, actor=approver, reply=reply.pk,
-              author=reply.author.username, edited=bool(fields), approval_by=reply.approval_by)
+              author=reply.author.username, edited=bool(fields), approval_by=reply.approval_by,
+              **extra)
     do_notify("reply.approved",
               f"{reply.case.ref}: {approver.username} approved your reply"
               f"{' with edits' if fields else ''}; it is on its way.",

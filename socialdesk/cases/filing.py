@@ -318,9 +318,11 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
             case.status = Case.Status.OPEN
         changed[case.pk] = case
     if changed:
+        for case in changed.values():
+            case.updated_at = now  # the inbox's live poll reports the case as changed
         bulk_update_fields(list(changed.values()),
                            ["opened_at", "last_inbound_at", "priority", "decision", "status",
-                            "resolved_at", "first_response_at"], model=Case)
+                            "resolved_at", "first_response_at", "updated_at"], model=Case)
     # The clocks follow: our replies stop response targets, a customer back from
     # "pending" resumes them, a new message starts the next-response target.
     sla.do_note_responses(answered)

@@ -67,6 +67,15 @@ class Case(models.Model):
             models.Index(fields=["contact", "channel", "status"]),
             models.Index(fields=["reassign_at"]),
             models.Index(fields=["status", "sla_due_at"]),
+            # The inbox: its default order, walked until a page is full; the arms of
+            # "visible to" (team, assignee, approving team) each on an index, so that
+            # the planner can OR them; the poll's "changed since"; newest first.
+            models.Index(fields=["sla_due_at", "priority", "opened_at", "id"],
+                         name="case_inbox_order"),
+            models.Index(fields=["approval_by"], condition=~models.Q(approval_by=""),
+                         name="case_approval_by"),
+            models.Index(fields=["updated_at"], name="case_updated_at"),
+            models.Index(fields=["opened_at"], name="case_opened_at"),
         ]
 
     @property
@@ -123,6 +132,12 @@ class Reply(models.Model):
 
     class Meta:
         verbose_name_plural = "replies"
+        indexes = [
+            # The inbox's "awaiting approval": by approving team, then the case.
+            models.Index(fields=["approval_by", "case"],
+                         condition=models.Q(status="awaiting_approval"),
+                         name="reply_awaiting_approval"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["in_reply_to", "visibility"],

@@ -12,25 +12,56 @@ SUPERVISOR_APPROVAL = "supervisor"
 # How long a page that stopped polling still counts as someone on the case.
 PRESENCE_FRESH = timedelta(seconds=90)
 
-INBOX_VIEWS = {
-    "needs-response": ("Needs response", Q(decision__in=("respond", "escalate"),
-                                            status__in=Case.OPEN_STATUSES)),
-    "mine": ("Mine", None),  # filled per user
-    "monitor": ("Monitor", Q(decision__in=("monitor", "let_stand"),
-                             status__in=Case.OPEN_STATUSES)),
-    "resolved": ("Resolved", Q(status__in=(Case.Status.RESOLVED, Case.Status.CLOSED))
-                 & ~Q(decision="hide")),
-    "hidden": ("Hidden", Q(decision="hide")),
-}
+def _reach(user: User) -> tuple[set[int], set[str]]:
+    """The ids of the teams whose cases a (non-admin) user sees, and the slugs of the
+    teams whose approvals they give.
+
+    Everyone sees their own teams. A team's supervisor (Team.supervisor, whatever
+    their role) also sees every team below it, and so does a user with the
+    supervisor role for the teams they belong to: the escalation chain, which
+    approves and hears of a team's cases, is made of exactly these people.
+    Approvals by a named team go to its members and its supervisor.
+    """
+    member_of = set(user.teams.values_list("id", flat=True))
+    children: dict[int | None, list[int]] = {}
+    heads, slugs = set(), set()
+    for team_id, slug, parent_id, supervisor_id in Team.objects.values_list(
+            "id", "slug", "parent_id", "supervisor_id"):
+        children.setdefault(parent_id, []).append(team_id)
+        if supervisor_id == user.pk:
+            heads.add(team_id)
+        if supervisor_id == user.pk or team_id in member_of:
+            slugs.add(slug)
+    if user.role == User.Role.SUPERVISOR:
+        heads |= member_of
+    below, stack = set(heads), list(heads)
+    while stack:  # down the tree; `below` also stops a parent loop made outside the admin
+        for child in children.get(stack.pop(), ()):
+            if child not in below:
+                below.add(child)
+                stack.append(child)
+    return member_of | below, slugs
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    """Admins: every team; supervisors: the teams they belong to or supervise and the
+    teams below those; agents: their own teams (and, named a team's supervisor, that
+    team and the teams below it)."""
+    if is_admin(user):
+        return Team.objects.all()
+    return Team.objects.filter(pk__in=_reach(user)[0])
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
+    """The one rule for who sees a case: its team is in teams_visible_to(user), or it
+    is assigned to them, or their team must approve its replies (legal, PR: they
+    need the thread to judge them). Admins see every case."""
     cases = Case.objects.all()
-    if user.is_supervisor_or_admin or user.is_superuser:
+    if is_admin(user):
         return cases
-    # A team that approves replies (legal, PR) needs the thread to judge them.
-    return cases.filter(Q(team__in=user.teams.all()) | Q(assignee=user)
-                        | Q(approval_by__in=user.teams.values("slug")))
+    team_ids, approving = _reach(user)
+    return cases.filter(Q(team_id__in=team_ids) | Q(assignee=user)
+                        | Q(approval_by__in=approving))
 
 
 def access_case(user: User, case_id: int) -> Case:
@@ -41,21 +72,9 @@ def access_case(user: User, case_id: int) -> Case:
         raise Http404("No such case") from None
 
 
-def inbox(user: User, view: str, team: str = "", channel: str = "") -> QuerySet[Case]:
-    if view not in INBOX_VIEWS:
-        view = "needs-response"
-    cases = cases_visible_to(user)
-    if view == "mine":
-        cases = cases.filter(assignee=user, status__in=Case.OPEN_STATUSES)
-    else:
-        cases = cases.filter(INBOX_VIEWS[view][1])
-    if team:
-        cases = cases.filter(team__slug=team)
-    if channel:
-        cases = cases.filter(channel=channel)
-    order = ("-resolved_at", "-opened_at") if view == "resolved" else ("priority", "opened_at")
-    return cases.select_related("team", "assignee", "contact").order_by(*order)
-
+# --------------------------------------------------------------------------
+# The inbox: queues (views), filters, search, counts and live changes
+# --------------------------------------------------------------------------
 
 def thread(case: Case) -> list[Post]:
     posts = case.posts.select_related("author", "triage", "sent_by")

@@ -1,6 +1,7 @@
 """The demo desk: teams, two accounts, the brand's channel accounts, its topics and the sample."""
 
 import secrets
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from socialdesk.accounts.actions import do_ensure_teams
@@ -51,8 +52,19 @@ def do_load_topics() -> dict[str, list[str]]:
     return do_import_topics(parse_topics(TOPICS.read_text(encoding="utf-8")))
 
 
-def do_import_sample() -> ImportReport:
-    """The bundled posts, after the topics: the sample is triaged with them."""
+def do_import_sample(now: datetime | None = None) -> ImportReport:
+    """The bundled posts, after the topics: the sample is triaged with them.
+
+    With `now`, the week of posts is moved in time so that its last post arrives
+    ten minutes before `now`: the desk shows live SLA clocks, not a week-old
+    backlog. Without it the posts keep their dates (tests rely on them)."""
     do_load_topics()
     with SAMPLE.open("rb") as stream:
-        return import_records(read_jsonl(stream, 40_000), source="demo")
+        parsed = list(read_jsonl(stream, 40_000))
+    if now is not None:
+        dates = [r.created_at for _, r in parsed if not isinstance(r, Exception)]
+        shift = now - timedelta(minutes=10) - max(dates) if dates else timedelta(0)
+        for _, record in parsed:
+            if not isinstance(record, Exception):
+                record.created_at += shift
+    return import_records(iter(parsed), source="demo")

@@ -53,7 +53,9 @@ def do_store_posts(records: list[Record], source: str = "import") -> IngestResul
         return result
 
     identities = do_resolve_identities(
-        {(r.channel, r.author): (r.author_name, r.author_followers) for r in new}
+        {(r.channel, r.author): (r.author_name, r.author_followers) for r in new},
+        {(r.channel, r.author): (r.author_email, r.author_avatar) for r in new
+         if r.author_email or r.author_avatar},
     )
     parents = _known_parents(new)
     now = timezone.now()

@@ -15,11 +15,13 @@ from datetime import datetime
 CHANNELS = ("x", "facebook", "instagram", "reddit", "mastodon", "bluesky", "youtube", "email")
 REQUIRED = ("channel", "external_id", "author", "text", "created_at")
 OPTIONAL = ("in_reply_to", "url", "visibility", "author_name", "author_followers", "lang",
-            "direction", "account")
+            "direction", "account", "author_email", "author_avatar")
 FORMATS = ("jsonl", "csv", "twcs")
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 # Undecodable bytes read with errors="surrogateescape" become lone surrogates.
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# The shape of an address (one @, a dot in the domain, no spaces), not proof it exists.
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class RecordError(ValueError):
@@ -41,6 +43,8 @@ class Record:
     lang: str = ""
     direction: str = "inbound"
     account: str = ""
+    author_email: str = ""
+    author_avatar: str = ""
     extra: dict = field(default_factory=dict)
 
 
@@ -99,6 +103,13 @@ def check_record(data: object, max_chars: int) -> Record:
     url = _string(data, "url", 2000)
     if url and not re.match(r"https?://", url, re.IGNORECASE):
         raise RecordError(f"'url' must start with http:// or https://, not {url[:40]!r}")
+    email = _string(data, "author_email", 254).strip()
+    if email and not _EMAIL.fullmatch(email):
+        raise RecordError(f"'author_email' {email[:40]!r} is not an e-mail address")
+    avatar = _string(data, "author_avatar", 2000).strip()
+    if avatar and not re.match(r"https?://\S+$", avatar, re.IGNORECASE):
+        raise RecordError(f"'author_avatar' must be an http:// or https:// URL, "
+                          f"not {avatar[:40]!r}")
     text = _string(data, "text", max_chars, True)
     if not text.strip():
         raise RecordError("'text' is empty")
@@ -117,6 +128,8 @@ def check_record(data: object, max_chars: int) -> Record:
         lang=_string(data, "lang", 16).lower(),
         direction=direction,
         account=_string(data, "account", 255).lstrip("@").lower(),
+        author_email=email,
+        author_avatar=avatar,
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -1,6 +1,10 @@
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import render
 from django.urls import reverse
+
+from socialdesk.accounts import throttle
+from socialdesk.accounts.forms import LockedOutLoginForm
 
 # Paths that answer without a session: the login page, static files, and the
 # API, which authenticates every request with a token of its own.
@@ -31,4 +35,37 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if not request.path_info.startswith("/api/") or request.path_info.endswith("/docs"):
             response.headers.setdefault("Content-Security-Policy", self.POLICY)
+        return response
+
+
+class LoginThrottleMiddleware:
+    """A login (the desk's or the admin site's) that a lockout refuses is answered 429
+    with the login form saying why and for how long, before the password is checked;
+    so is the failure that starts a lockout. Counting and the refusal itself are the
+    authentication backend's (accounts.backends), which every password check passes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._login_paths: frozenset[str] | None = None
+
+    def login_paths(self) -> frozenset[str]:
+        if self._login_paths is None:  # not in __init__: the URLconf may not be loaded yet
+            self._login_paths = frozenset((reverse(settings.LOGIN_URL), reverse("admin:login")))
+        return self._login_paths
+
+    def __call__(self, request):
+        if request.method != "POST" or request.path_info not in self.login_paths():
+            return self.get_response(request)
+        lockout = throttle.current_lockout(throttle.LOGIN, request.POST.get("username", ""),
+                                           throttle.client_ip(request))
+        if lockout is None:
+            response = self.get_response(request)
+            lockout = getattr(request, "login_lockout", None)
+            if lockout is None:
+                return response
+        response = render(request, "web/login.html", {
+            "form": LockedOutLoginForm(request, lockout, data=request.POST),
+            "next": request.POST.get("next", ""),
+        }, status=429)
+        response["Retry-After"] = str(lockout.seconds_left())
         return response

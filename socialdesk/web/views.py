@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from socialdesk.analytics.metrics import channel_report
-from socialdesk.cases import actions, approvals, followups, steps
+from socialdesk.cases import actions, approvals, followups, notes, steps
 from socialdesk.cases.queries import (
     access_case,
     access_reply,
@@ -22,18 +22,26 @@ from socialdesk.cases.queries import (
     replies_of,
     thread,
 )
+from socialdesk.cases.saved_replies import may_manage_saved_replies, saved_replies_for
+from socialdesk.cases.sla import case_sla_status
 from socialdesk.triage import feedback
 from socialdesk.web.forms import (
     AcknowledgeForm,
     ApproveForm,
+    AssignForm,
     CheckBackForm,
     CorrectionForm,
     NoteForm,
+    PriorityForm,
     ReplyForm,
     ReportRangeForm,
     ReturnForm,
     StatusForm,
+    TagsForm,
 )
+
+# Clocks the page shows; a reply window that passed or was answered ("closed") is history.
+SHOWN_CLOCKS = ("active", "paused", "hit", "missed")
 
 
 @require_GET
@@ -44,19 +52,22 @@ def healthz(request):
 @require_GET
 def case_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    return _case_page(request, case)
+    return case_page(request, case)
 
 
-def _case_page(request, case, status: int = 200, **forms):
+def case_page(request, case, status: int = 200, **forms):
     """The case page; a refused form comes back bound, with its findings."""
     posts = thread(case)
-    opener = next((p for p in posts if p.direction == "inbound"), None)
     replies = replies_of(case)
+    clocks = list(case.clocks.all())
     return render(request, "web/case.html", {
         "case": case,
-        "posts": posts,
-        "triage": getattr(opener, "triage", None) if opener else None,
+        "timeline": _timeline(request.user, case, posts, replies),
         "triage_panels": _triage_panels(posts),
+        "clocks": sorted((c for c in clocks if c.state in SHOWN_CLOCKS),
+                         key=lambda c: (c.state not in ("active", "paused"), c.due_at)),
+        "sla_status": case_sla_status(clocks),
+        "now": timezone.now(),
         "events": case.events.select_related("actor").order_by("at", "id"),
         "reply_form": forms.get("reply_form") or ReplyForm(
             initial={"visibility": _default_visibility(case)}),
@@ -64,15 +75,31 @@ def _case_page(request, case, status: int = 200, **forms):
         "findings": forms.get("findings", []),
         "findings_for": forms.get("findings_for", ""),
         "status_form": StatusForm(initial={"status": case.status}),
+        "priority_form": PriorityForm(case=case),
+        "assign_form": (AssignForm(case=case) if actions.may_assign_others(request.user, case)
+                        else None),
+        "tags_form": TagsForm(),
         "note_form": NoteForm(prefix="note"),
         "check_back_form": CheckBackForm(prefix="checkback"),
         "limit": actions.channel_limit(case.channel),
+        "private_limit": actions.DEFAULT_LIMIT,
+        "saved_replies": saved_replies_for(case, request.user),
+        "manages_saved_replies": may_manage_saved_replies(request.user),
         "steps": steps.for_display(case),
-        "pending_replies": _reviews(request.user, case, [r for r in replies if r.status != "sent"]),
         "notes": notes_of(case),
         "follow_ups": follow_ups_of(case),
         "can_approve_case": can_approve(request.user, case),
     }, status=status)
+
+
+def _timeline(user, case, posts, replies) -> list[dict]:
+    """The thread in order, public and private: every post, ours marked with the reply
+    that sent it, and our replies not (yet) sent where they were written."""
+    by_post = {r.post_id: r for r in replies if r.post_id}
+    items = [{"at": p.created_at, "post": p, "reply": by_post.get(p.pk)} for p in posts]
+    items += [{"at": row["reply"].created_at, **row}
+              for row in _reviews(user, case, [r for r in replies if not r.post_id])]
+    return sorted(items, key=lambda item: item["at"])
 
 
 def _triage_panels(posts) -> list[dict]:
@@ -100,7 +127,7 @@ def _default_visibility(case) -> str:
     return "private" if case.reply_mode == "private" else "public"
 
 
-def _form_errors(form) -> str:
+def form_errors(form) -> str:
     return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
@@ -109,16 +136,16 @@ def reply_view(request, case_id: int):
     case = access_case(request.user, case_id)
     form = ReplyForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _case_page(request, case, 422, reply_form=form)
+        messages.error(request, form_errors(form))
+        return case_page(request, case, 422, reply_form=form)
     data = form.cleaned_data
     try:
         reply = actions.do_submit_reply(case, request.user, data["text"], data["visibility"],
                                         data["confirm_warnings"], form.follow_up_spec())
     except actions.ActionError as e:
         messages.error(request, str(e))
-        return _case_page(request, case, 422, reply_form=form, findings=e.findings,
-                          findings_for="reply")
+        return case_page(request, case, 422, reply_form=form, findings=e.findings,
+                         findings_for="reply")
     messages.success(request, _submitted(reply))
     return redirect("web:case", case_id=case.pk)
 
@@ -134,8 +161,8 @@ def acknowledge_view(request, case_id: int):
     case = access_case(request.user, case_id)
     form = AcknowledgeForm(request.POST, prefix="ack")
     if not form.is_valid():
-        messages.error(request, _form_errors(form))
-        return _case_page(request, case, 422, ack_form=form)
+        messages.error(request, form_errors(form))
+        return case_page(request, case, 422, ack_form=form)
     data = form.cleaned_data
     try:
         replies = actions.do_acknowledge_and_continue(
@@ -143,8 +170,8 @@ def acknowledge_view(request, case_id: int):
             data["confirm_warnings"], form.follow_up_spec())
     except actions.ActionError as e:
         messages.error(request, str(e))
-        return _case_page(request, case, 422, ack_form=form, findings=e.findings,
-                          findings_for="ack")
+        return case_page(request, case, 422, ack_form=form, findings=e.findings,
+                         findings_for="ack")
     messages.success(request, _submitted(replies[-1]).replace(
         "Reply", "Acknowledgement and private message" if len(replies) > 1 else "Reply", 1))
     return redirect("web:case", case_id=case.pk)
@@ -167,7 +194,7 @@ def approve_view(request, reply_id: int):
         except actions.ActionError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return _back(request, reply)
 
 
@@ -182,7 +209,7 @@ def return_view(request, reply_id: int):
         except actions.ActionError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return _back(request, reply)
 
 
@@ -200,13 +227,13 @@ def note_view(request, case_id: int):
     form = NoteForm(request.POST, prefix="note")
     if form.is_valid():
         try:
-            note = actions.do_add_note(case, request.user, form.cleaned_data["text"],
+            note = notes.do_add_note(case, request.user, form.cleaned_data["text"],
                                        form.cleaned_data["kind"])
             messages.success(request, f"{note.get_kind_display()} noted.")
         except actions.ActionError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return redirect(reverse("web:case", args=[case.pk]) + "#notes-h")
 
 
@@ -223,7 +250,7 @@ def check_back_view(request, case_id: int):
         except actions.ActionError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, _form_errors(form))
+        messages.error(request, form_errors(form))
     return redirect(reverse("web:case", args=[case.pk]) + "#follow-ups-h")
 
 
@@ -234,7 +261,7 @@ def presence_view(request, case_id: int):
     now = timezone.now()
     # The page sends its reply box: text in it means this person is writing a reply.
     drafting = bool(request.POST["text"].strip()) if "text" in request.POST else None
-    actions.do_touch_presence(case, request.user, drafting, now)
+    notes.do_touch_presence(case, request.user, drafting, now)
     return render(request, "web/_presence.html",
                   {"others": others_on_case(case, request.user, now)})
 
@@ -286,5 +313,6 @@ def report_view(request):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     return render(request, "web/report.html", {
-        "form": form, "rows": channel_report(start, end), "start": start, "end": end,
+        "form": form, "rows": channel_report(start, end, user=request.user),
+        "start": start, "end": end,
     })

@@ -6,13 +6,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from socialdesk.cases.actions import (
-    ReplyCollision,
-    do_add_note,
-    do_submit_reply,
-    do_touch_presence,
-)
+from socialdesk.cases.actions import ReplyCollision, do_submit_reply
 from socialdesk.cases.models import CasePresence, Reply
+from socialdesk.cases.notes import do_add_note, do_touch_presence
 from socialdesk.cases.queries import others_on_case
 from socialdesk.cases.tests.cases_helpers import make_case
 

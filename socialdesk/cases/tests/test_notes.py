@@ -4,8 +4,9 @@ import pytest
 
 from conftest import make_user
 from socialdesk.audit.models import Event
-from socialdesk.cases.actions import ActionError, do_add_note
+from socialdesk.cases.actions import ActionError
 from socialdesk.cases.models import Case
+from socialdesk.cases.notes import do_add_note
 from socialdesk.cases.tests.cases_helpers import make_case
 from socialdesk.notifications.models import Notification
 

@@ -8,8 +8,8 @@ from conftest import post
 from socialdesk.analytics.metrics import channel_report
 from socialdesk.audit.models import Event
 from socialdesk.cases.actions import do_set_status
+from socialdesk.cases.inbox import inbox
 from socialdesk.cases.models import Case
-from socialdesk.cases.queries import inbox
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import post_rows
 from socialdesk.triage.actions import active_policy, do_install_policy, post_input

@@ -59,11 +59,15 @@ def test_an_agent_works_their_teams_case(client, care_case, agent):
     assert care_case.pk in [c.pk for c in client.get(reverse("web:inbox")).context["page"]]
 
 
-def test_a_supervisor_sees_every_team(client, feed, supervisor):
+def test_a_supervisor_sees_their_teams_and_the_teams_below_not_others(client, feed,
+                                                                     supervisor, teams):
     feed(post("1", "the kettle burned my hand, it is dangerous"))
     case = Case.objects.get()
     assert case.team.slug == "pr"
     client.force_login(supervisor)
+    assert client.get(reverse("web:case", args=[case.pk])).status_code == 404
+    teams["pr"].parent = teams["care"]
+    teams["pr"].save()
     assert client.get(reverse("web:case", args=[case.pk])).status_code == 200
 
 

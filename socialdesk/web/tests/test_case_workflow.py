@@ -1,16 +1,23 @@
-"""Working a case in the browser: replies with their checks, approvals, notes,
-follow-ups, steps and who else is on the case."""
+"""Working a case in the browser: the thread with our replies, replies with their
+checks, approvals, notes, follow-ups, steps, SLA clocks, the triage explanation, the
+history, and who else is on the case."""
 
 from datetime import timedelta
 
 import pytest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from conftest import make_user
-from socialdesk.cases.actions import do_submit_reply, do_touch_presence
-from socialdesk.cases.models import Case, FollowUp, Note, Reply
-from socialdesk.cases.tests.cases_helpers import make_case
+from socialdesk.audit.actions import do_record
+from socialdesk.cases.actions import do_assign, do_set_status, do_submit_reply
+from socialdesk.cases.approvals import do_approve_reply
+from socialdesk.cases.followups import FollowUpSpec
+from socialdesk.cases.models import Case, FollowUp, Note, Reply, SlaClock
+from socialdesk.cases.notes import do_touch_presence
+from socialdesk.cases.tests.cases_helpers import add_post, make_case
+from socialdesk.web.templatetags.history import event_line
 
 SORRY = "Sorry to hear that, we've sent you a DM."
 
@@ -239,3 +246,145 @@ def test_the_new_pages_need_a_login(client, case):
     for url in (reverse("web:approvals"), reverse("web:presence", args=[case.pk])):
         response = client.get(url) if url.endswith("approvals/") else client.post(url)
         assert response.status_code == 302 and response.url.startswith(reverse("web:login"))
+
+
+# -- the thread, the clocks, the explanation and the history -------------------------------
+
+
+def test_the_thread_shows_every_post_and_our_replies_with_their_state(
+        client, case, agent, django_capture_on_commit_callbacks):
+    case.posts.update(url="https://x.example/carol/status/1")
+    with django_capture_on_commit_callbacks(execute=True):
+        do_submit_reply(case, agent, SORRY, "public")
+    queued = do_submit_reply(case, agent, "Hi Carol, what's your order number?", "private")
+    later = add_post(case, "dm-2", "It is 12345", visibility="private",
+                     at=timezone.now() + timedelta(minutes=1))
+    failed = Reply.objects.create(case=case, author=agent, in_reply_to=later, visibility="public",
+                                  text="Thanks, on it!", status=Reply.Status.FAILED,
+                                  last_error="the platform said 503")
+    Reply.objects.filter(pk=failed.pk).update(created_at=timezone.now() + timedelta(minutes=2))
+    client.force_login(agent)
+    html = page(client, case)
+    thread = html[html.index('id="thread-h"'):html.index('id="composer"')]
+    assert thread.index("my kettle stopped working") < thread.index(escape(SORRY)) \
+        < thread.index(escape(queued.text)) < thread.index("It is 12345") \
+        < thread.index("Thanks, on it!")
+    assert '<span class="reply-status sent">Sent</span>' in thread
+    assert "· Queued\n" in thread
+    assert "· Failed\n" in thread and ": the platform said 503" in thread
+    assert ('<a href="https://x.example/carol/status/1" rel="noopener noreferrer" '
+            'target="_blank">original') in thread
+
+
+def test_the_contacts_name_links_to_their_profile(client, case, agent):
+    client.force_login(agent)
+    html = page(client, case)
+    try:
+        url = reverse("contacts:profile", args=[case.contact_id])
+    except NoReverseMatch:  # no profile pages: the name is plain text, the page still works
+        assert ">Carol</a>" not in html and "Carol" in html
+    else:
+        assert f'<a href="{url}">Carol</a>' in html
+
+
+def clock(case, kind, state, due_in, **fields) -> SlaClock:
+    now = timezone.now()
+    return SlaClock.objects.create(case=case, kind=kind, state=state, target_seconds=3600,
+                                   started_at=now - timedelta(hours=1),
+                                   due_at=now + due_in, **fields)
+
+
+def test_the_sla_clocks_show_due_times_and_countdowns(client, case, agent):
+    running = clock(case, "first_response", "active", timedelta(minutes=42, seconds=30))
+    clock(case, "next_response", "paused", timedelta(hours=1), remaining_seconds=1800)
+    met = clock(case, "resolution", "hit", timedelta(hours=-2),
+                stopped_at=timezone.now() - timedelta(hours=3))
+    clock(case, "reply_window", "closed", timedelta(hours=-5))
+    client.force_login(agent)
+    html = page(client, case)
+    sla = html[html.index('id="sla-h"'):html.index('id="properties-h"')]
+    due = running.due_at.isoformat()
+    assert f'due <time datetime="{due}">' in sla
+    assert f'<span class="countdown" data-due="{due}">in 42 min</span>' in sla
+    assert "paused while the case waits on the customer; 30 min left when it resumes" in sla
+    assert f'met <time datetime="{met.stopped_at.isoformat()}">' in sla
+    assert "Platform reply window" not in sla
+    assert '<span class="chip">SLA running</span>' in html
+
+
+def test_a_missed_or_overdue_clock_says_so(client, case, agent):
+    clock(case, "first_response", "missed", timedelta(minutes=-30),
+          breached_at=timezone.now() - timedelta(minutes=30))
+    clock(case, "resolution", "active", timedelta(minutes=-5))
+    client.force_login(agent)
+    html = page(client, case)
+    assert '<strong class="missed-label">missed</strong>' in html
+    assert 'class="clock active overdue"' in html and "5 min overdue" in html
+    assert '<span class="chip sla-missed">SLA missed</span>' in html
+
+
+def test_the_triage_is_explained_in_plain_words_and_can_still_be_corrected(
+        client, case, agent):
+    triage = case.posts.get().triage
+    triage.author = {"followers": 12400, "tier": "customer"}
+    triage.first_response_minutes = 60
+    triage.reasons = ["sentiment negative (fast model: negative 0.99)",
+                      "severity S2: high reach (12,400 followers)",
+                      "policy rule unhappy-customer (category complaint): respond, P2"]
+    triage.save()
+    client.force_login(agent)
+    html = page(client, case)
+    assert ("Complaint, negative, from a customer with 12,400 followers: respond within "
+            "1 hour, publicly then privately, because the rule “unhappy-customer” matched "
+            "(category complaint); severity S2 for high reach (12,400 followers).") in html
+    assert reverse("web:correct_triage", args=[case.pk, triage.post_id]) in html
+    assert "sentiment negative (fast model: negative 0.99)" in html  # every reason, kept
+
+
+def test_the_history_reads_as_sentences(client, case, agent, teammate, supervisor):
+    do_assign(case, teammate, supervisor)
+    do_set_status(case, Case.Status.PENDING, teammate)
+    do_record("case.merged_somewhere", case=case, actor=agent)
+    client.force_login(agent)
+    html = page(client, case)
+    history = html[html.index('id="events-h"'):]
+    assert "sam assigned the case to bob (it was alice&#x27;s)" in history
+    assert "bob changed the status from open to pending on customer" in history
+    assert "alice: case merged somewhere" in history
+    assert "case.assigned" not in history
+
+
+def test_an_approval_reads_as_who_approved_whose_reply(legal_case, agent, lawyer):
+    reply = do_submit_reply(legal_case, agent, SORRY, "public")
+    do_approve_reply(reply, lawyer)
+    lines = [event_line(e) for e in legal_case.events.select_related("actor").order_by("id")]
+    assert lines[-2:] == ["alice wrote a public reply that waits for approval by legal",
+                          "alice's reply approved by lee"]
+
+
+def test_an_event_with_odd_data_still_gets_a_line(case, agent):
+    event = do_record("case.tags_changed", case=case, actor=agent, added=5)
+    assert event_line(event) == "alice: case tags changed"
+    assert event_line(do_record("sla.hit", case=case)) == "SLA target met"
+
+
+# -- a held reply keeps its follow-up ---------------------------------------------------------
+
+
+def test_a_reply_waiting_for_approval_keeps_its_follow_up_until_sent(
+        client, legal_case, agent, lawyer, django_capture_on_commit_callbacks):
+    spec = FollowUpSpec("DM us their order number", timedelta(hours=24), "reopen")
+    reply = do_submit_reply(legal_case, agent, SORRY, "public", follow_up=spec)
+    reply.refresh_from_db()
+    assert reply.follow_up == {"action": "DM us their order number", "hours": 24,
+                               "on_expiry": "reopen"}
+    client.force_login(lawyer)
+    assert ("Once sent: wait 24 h for the customer to DM us their order number; then re-open "
+            "the case.") in page(client, legal_case)
+    assert not FollowUp.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        do_approve_reply(reply, lawyer)
+    reply.refresh_from_db()
+    follow_up = FollowUp.objects.get()
+    assert (follow_up.action, follow_up.on_expiry, follow_up.due_at) == (
+        "DM us their order number", "reopen", reply.sent_at + timedelta(hours=24))

@@ -18,11 +18,14 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"no user {options['username']!r}") from None
         if options["revoke"]:
-            token = ApiToken.objects.filter(user=user, prefix=options["revoke"]).first()
+            tokens = ApiToken.objects.filter(user=user, prefix=options["revoke"])
+            token = tokens.filter(revoked_at__isnull=True).first() or tokens.first()
             if token is None:
                 raise CommandError(f"{user.username} has no token {options['revoke']!r}")
-            do_revoke_api_token(token)
-            self.stdout.write(f"revoked {token}")
+            if do_revoke_api_token(token):
+                self.stdout.write(f"revoked {token}")
+            else:
+                self.stdout.write(f"{token} was revoked already")
             return
         _, token = do_create_api_token(user, options["name"])
         self.stdout.write(token)

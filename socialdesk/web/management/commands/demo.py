@@ -1,5 +1,6 @@
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from socialdesk.demo.setup import do_import_sample, do_set_up_accounts
 
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         passwords = do_set_up_accounts()
-        report = do_import_sample()
+        report = do_import_sample(now=timezone.now())
         self.stdout.write(f"Sample: {report.created} posts imported, "
                           f"{report.duplicates} already there.")
         url = f"http://{options['host']}:{options['port']}/"

@@ -1,0 +1,151 @@
+"""The case page's composer and case properties: guideline checks before sending,
+saved replies, priority, tags and assignee. Thin views, like those in views.py."""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from socialdesk.cases import actions, steps
+from socialdesk.cases.guidelines import Finding
+from socialdesk.cases.queries import access_case
+from socialdesk.cases.saved_replies import render_saved_reply, saved_replies_for
+from socialdesk.web.forms import (
+    AcknowledgeCheckForm,
+    AcknowledgeForm,
+    AssignForm,
+    CheckForm,
+    PriorityForm,
+    ReplyForm,
+    TagsForm,
+)
+from socialdesk.web.views import case_page, form_errors
+
+
+def _checked(request, case, findings: list[Finding], prefix: str, field_name: str,
+             full_page: dict, error: str = ""):
+    """htmx: the findings for the composer to show in place. Without script the Check
+    button posts the whole form: the page again, the draft kept, the findings shown."""
+    if request.htmx:
+        return render(request, "web/_case_check.html", {
+            "findings": findings, "prefix": prefix, "field_name": field_name,
+            "error": error})
+    if error:
+        messages.error(request, error)
+    return case_page(request, case, findings=findings, findings_for=prefix, **full_page)
+
+
+@require_POST
+def check_reply_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = CheckForm(request.POST)
+    if not form.is_valid():
+        return _checked(request, case, [], "reply", "confirm_warnings",
+                        {"reply_form": ReplyForm(request.POST)}, form_errors(form))
+    data = form.cleaned_data
+    findings = actions.reply_findings(case, data["text"], data["visibility"])
+    return _checked(request, case, findings, "reply", "confirm_warnings",
+                    {"reply_form": ReplyForm(request.POST)})
+
+
+@require_POST
+def check_acknowledge_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = AcknowledgeCheckForm(request.POST, prefix="ack")
+    full_page = {"ack_form": AcknowledgeForm(request.POST, prefix="ack")}
+    if not form.is_valid():
+        return _checked(request, case, [], "ack", "ack-confirm_warnings", full_page,
+                        form_errors(form))
+    if case.channel in actions.NO_PRIVATE_MESSAGES:
+        return _checked(request, case, [], "ack", "ack-confirm_warnings", full_page,
+                        f"{case.channel} has no private messages: reply publicly instead.")
+    drafts = [("Private message", form.cleaned_data["private_text"], "private")]
+    if case.channel not in steps.PRIVATE_ONLY_CHANNELS:
+        drafts.insert(0, ("Public acknowledgement", form.cleaned_data["public_text"], "public"))
+    return _checked(request, case, _merged(case, drafts), "ack", "ack-confirm_warnings",
+                    full_page)
+
+
+def _merged(case, drafts) -> list[Finding]:
+    """Both texts' findings, each labelled; a check both break is one finding (one
+    checkbox confirms it for both, as sending does)."""
+    merged: dict[str, Finding] = {}
+    for label, text, visibility in drafts:
+        for found in actions.reply_findings(case, text, visibility):
+            seen = merged.get(found.check) or Finding(found.check, False, "", "")
+            merged[found.check] = Finding(
+                found.check, found.blocking or seen.blocking,
+                " ".join(m for m in (seen.message, f"{label}: {found.message}") if m),
+                "; ".join(e for e in (seen.evidence, found.evidence) if e))
+    return list(merged.values())
+
+
+@require_GET
+def saved_reply_text_view(request, case_id: int, saved_id: int):
+    """The saved reply's text filled in for this case, for the composer to insert."""
+    case = access_case(request.user, case_id)
+    saved = next((s for s in saved_replies_for(case, request.user) if s.pk == saved_id), None)
+    if saved is None:
+        return JsonResponse({"detail": "No such saved reply for this case."}, status=404)
+    try:
+        text = render_saved_reply(saved, case, request.user)
+    except actions.ActionError as e:
+        return JsonResponse({"detail": f"The saved reply “{saved.name}” cannot be used: {e}"},
+                            status=422)
+    return JsonResponse({"id": saved.pk, "name": saved.name, "text": text})
+
+
+def _back(case):
+    return redirect(reverse("web:case", args=[case.pk]) + "#properties-h")
+
+
+@require_POST
+def priority_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = PriorityForm(request.POST, case=case)
+    if form.is_valid():
+        try:
+            before = case.priority
+            actions.do_set_priority(case, form.cleaned_data["priority"], request.user)
+            if case.priority != before:
+                messages.success(request, f"{case.ref} is now {case.priority}.")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, form_errors(form))
+    return _back(case)
+
+
+@require_POST
+def tags_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = TagsForm(request.POST)
+    if form.is_valid():
+        remove = [form.cleaned_data["remove"]] if form.cleaned_data["remove"] else []
+        try:
+            tags = actions.do_change_tags(case, request.user, add=form.cleaned_data["add"],
+                                          remove=remove)
+            messages.success(request, "Tags: " + (", ".join(tags) or "none") + ".")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, form_errors(form))
+    return _back(case)
+
+
+@require_POST
+def assign_view(request, case_id: int):
+    case = access_case(request.user, case_id)
+    form = AssignForm(request.POST, case=case)
+    if form.is_valid():
+        assignee = form.cleaned_data["assignee"]
+        try:
+            actions.check_assign(case, assignee, request.user)
+            messages.success(request, f"{case.ref} is assigned to {assignee.username}."
+                             if assignee else f"{case.ref} is back in the team's queue.")
+        except actions.ActionError as e:
+            messages.error(request, str(e))
+    else:
+        messages.error(request, form_errors(form))
+    return _back(case)
