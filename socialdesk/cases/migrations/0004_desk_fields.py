@@ -63,9 +63,9 @@ class Migration(migrations.Migration):
         ),
         # Cases opened before this field existed: their running clocks' earliest due time.
         migrations.RunSQL(
-            "UPDATE cases_case SET sla_due_at = (SELECT MIN(c.due_at) FROM cases_slaclock c "
-            "WHERE c.case_id = cases_case.id AND c.stopped_at IS NULL "
-            "AND c.state IN ('active', 'missed'))",
+            "UPDATE cases_case SET sla_due_at = d.due FROM (SELECT case_id, MIN(due_at) AS due "
+            "FROM cases_slaclock WHERE stopped_at IS NULL AND state IN ('active', 'missed') "
+            "GROUP BY case_id) AS d WHERE d.case_id = cases_case.id",
             reverse_sql=migrations.RunSQL.noop,
         ),
     ]

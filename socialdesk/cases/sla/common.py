@@ -1,13 +1,12 @@
 """What the SLA modules share: the clock kinds and states, policies, calendars."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from django.db import connection
 
 from socialdesk.accounts.models import BusinessCalendar, Team
 from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case, SlaClock, SlaPolicy
-from socialdesk.lib.bulk import insert_rows
+from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.lib.calendar import Calendar
 
 # Meta's 24-hour messaging window: a Page or Instagram professional account may answer a
@@ -107,25 +106,36 @@ def chunks(ids: list[int]):
         yield ids[start:start + CHUNK]
 
 
-# The earliest due time of a case's clocks that still count: running ones, and
-# response targets already missed but not yet answered (the inbox shows them overdue).
-DUE_SQL = (
-    "UPDATE {case} SET sla_due_at = (SELECT MIN(c.due_at) FROM {clock} c "
-    "WHERE c.case_id = {case}.id AND c.stopped_at IS NULL AND c.state IN ('active', 'missed')) "
-    "WHERE id IN ({ids})"
-)
-
-
 def refresh_due(case_ids) -> None:
-    """Write `Case.sla_due_at` again for these cases, after their clocks changed."""
+    """Write `Case.sla_due_at` again for these cases, after their clocks changed:
+    the earliest due time of the clocks that still count (`counts_for_due`).
+
+    Read by case id and reduced here: a correlated UPDATE leaves the choice of
+    index to the planner, and SQLite's picks the clocks' state index and reads
+    every running clock for each case."""
     ids = sorted(set(case_ids))
-    table = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        for chunk in chunks(ids):
-            cursor.execute(DUE_SQL.format(case=table(Case._meta.db_table),
-                                          clock=table(SlaClock._meta.db_table),
-                                          ids=", ".join(["%s"] * len(chunk))), chunk)
+    rows = []
+    for chunk in chunks(ids):
+        due: dict[int, datetime | None] = dict.fromkeys(chunk)
+        for case_id, at, state, stopped_at in SlaClock.objects.filter(
+                case_id__in=chunk).values_list("case_id", "due_at", "state", "stopped_at"):
+            if stopped_at is None and state in COUNTING and (due[case_id] is None
+                                                             or at < due[case_id]):
+                due[case_id] = at
+        rows += [_CaseDue(pk, at) for pk, at in due.items()]
+    bulk_update_fields(rows, ["sla_due_at"], model=Case)
+
+
+@dataclass(slots=True)
+class _CaseDue:
+    pk: int
+    sla_due_at: datetime | None
+
+
+# Clocks that still count towards a case's due time: running ones, and response
+# targets already missed but not yet answered (the inbox shows them overdue).
+COUNTING = (State.ACTIVE, State.MISSED)
 
 
 def counts_for_due(clock) -> bool:
-    return clock.stopped_at is None and clock.state in (State.ACTIVE, State.MISSED)
+    return clock.stopped_at is None and clock.state in COUNTING
