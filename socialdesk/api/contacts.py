@@ -6,6 +6,7 @@ from typing import Any
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from socialdesk.api.schemas import CaseSummaryOut
 from socialdesk.cases.queries import cases_visible_to
 from socialdesk.contacts.actions import ContactError
 from socialdesk.contacts.merging import do_merge_contacts, do_unmerge
@@ -47,20 +48,6 @@ class ContactOut(Schema):
     created_at: datetime
     identities: list[IdentityOut]
     notes: list[ContactNoteOut]
-
-
-class ContactCaseOut(Schema):
-    id: int
-    ref: str
-    status: str
-    priority: str
-    decision: str
-    category: str
-    channel: str
-    team: str | None
-    assignee: str | None
-    subject: str
-    opened_at: datetime
 
 
 class MergeIn(Schema):
@@ -110,7 +97,7 @@ def get_contact(request, contact_id: int):
     return _contact_out(access_contact(request.user, contact_id))
 
 
-@router.get("/{contact_id}/cases", response=list[ContactCaseOut],
+@router.get("/{contact_id}/cases", response=list[CaseSummaryOut],
             summary="The contact's cases that the user may see, newest first")
 def list_contact_cases(request, contact_id: int):
     contact = access_contact(request.user, contact_id)

@@ -40,7 +40,7 @@ class TriageBatchOut(Schema):
     results: list[TriageOut | RecordResult]
 
 
-class CaseOut(Schema):
+class CaseSummaryOut(Schema):
     id: int
     ref: str
     status: str
@@ -52,6 +52,9 @@ class CaseOut(Schema):
     assignee: str | None
     subject: str
     opened_at: datetime
+
+
+class CaseOut(CaseSummaryOut):
     first_response_due: datetime | None
     first_response_at: datetime | None
     tags: list[str]

@@ -40,6 +40,20 @@ def _errors(form) -> str:
     return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
+def _change(request, contact, form, anchor: str, act, done) -> HttpResponse:
+    """Validate the form, run `act(cleaned_data)`, say `done(cleaned_data)` or the
+    refusal, and go back to the profile at `anchor`."""
+    if not form.is_valid():
+        messages.error(request, _errors(form))
+    else:
+        try:
+            act(form.cleaned_data)
+            messages.success(request, done(form.cleaned_data))
+        except ContactError as e:
+            messages.error(request, str(e))
+    return _profile(contact.pk, anchor)
+
+
 def _profile(contact_id: int, anchor: str = "") -> HttpResponse:
     url = reverse("contacts:profile", args=[contact_id])
     return redirect(f"{url}#{anchor}" if anchor else url)
@@ -92,46 +106,25 @@ def profile_view(request, contact_id: int):
 @require_POST
 def note_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    form = ContactNoteForm(request.POST)
-    if form.is_valid():
-        try:
-            do_add_contact_note(contact, request.user, form.cleaned_data["text"])
-            messages.success(request, "Note added.")
-        except ContactError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, _errors(form))
-    return _profile(contact.pk, "notes-h")
+    return _change(request, contact, ContactNoteForm(request.POST), "notes-h",
+                   lambda data: do_add_contact_note(contact, request.user, data["text"]),
+                   lambda data: "Note added.")
 
 
 @require_POST
 def tag_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    form = TagForm(request.POST)
-    if form.is_valid():
-        try:
-            do_add_tag(contact, form.cleaned_data["tag"], request.user)
-            messages.success(request, f"Tagged “{form.cleaned_data['tag']}”.")
-        except ContactError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, _errors(form))
-    return _profile(contact.pk, "tags-h")
+    return _change(request, contact, TagForm(request.POST), "tags-h",
+                   lambda data: do_add_tag(contact, data["tag"], request.user),
+                   lambda data: f"Tagged “{data['tag']}”.")
 
 
 @require_POST
 def untag_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    form = RemoveTagForm(request.POST)
-    if form.is_valid():
-        try:
-            do_remove_tag(contact, form.cleaned_data["tag"], request.user)
-            messages.success(request, f"Tag “{form.cleaned_data['tag']}” removed.")
-        except ContactError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, _errors(form))
-    return _profile(contact.pk, "tags-h")
+    return _change(request, contact, RemoveTagForm(request.POST), "tags-h",
+                   lambda data: do_remove_tag(contact, data["tag"], request.user),
+                   lambda data: f"Tag “{data['tag']}” removed.")
 
 
 @require_POST
