@@ -6,7 +6,7 @@ from django.conf import settings
 from ninja import NinjaAPI, Query, Schema
 from ninja.errors import HttpError
 
-from socialdesk.api.auth import TokenAuth, docs_access
+from socialdesk.api.auth import TokenAuth, TokenThrottled, docs_access
 from socialdesk.api.contacts import router as contacts_router
 from socialdesk.api.inbox import router as inbox_router
 from socialdesk.api.schemas import (
@@ -56,6 +56,11 @@ api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
                docs_decorator=docs_access, urls_namespace="api")
 api.add_router("/contacts", contacts_router)
 api.add_router("", inbox_router)
+
+
+@api.exception_handler(TokenThrottled)
+def throttled(request, e: TokenThrottled):
+    return e.response(api.create_response(request, {"detail": str(e)}, status=429))
 
 
 @api.exception_handler(actions.ActionError)

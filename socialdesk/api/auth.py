@@ -1,7 +1,6 @@
 from functools import wraps
 
 from django.http import JsonResponse
-from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
 from socialdesk.accounts import throttle
@@ -12,6 +11,11 @@ class TokenThrottled(Exception):
     def __init__(self, lockout: throttle.Lockout):
         super().__init__(lockout.message)
         self.lockout = lockout
+
+    def response(self, response):
+        """The 429 response, told when to try again."""
+        response["Retry-After"] = str(self.lockout.seconds_left())
+        return response
 
 
 def token_user(request, token: str):
@@ -31,10 +35,7 @@ class TokenAuth(HttpBearer):
     """`Authorization: Bearer sdk_...`, a per-user token stored only as a hash."""
 
     def authenticate(self, request, token):
-        try:
-            user = token_user(request, token)
-        except TokenThrottled as e:
-            raise HttpError(429, str(e)) from None
+        user = token_user(request, token)  # TokenThrottled: 429 by the API's handler
         if user is not None:
             request.user = user
         return user
@@ -51,7 +52,7 @@ def docs_access(view):
                 token_holder = (token_user(request, header[7:].strip())
                                 if header.lower().startswith("bearer ") else None)
             except TokenThrottled as e:
-                return JsonResponse({"detail": str(e)}, status=429)
+                return e.response(JsonResponse({"detail": str(e)}, status=429))
             if token_holder is None:
                 return JsonResponse({"detail": "Unauthorized"}, status=401)
         return view(request, *args, **kwargs)

@@ -188,10 +188,13 @@ def test_many_failed_api_tokens_lock_the_address_out_of_the_api(client, api_toke
     refused = call(api_token)
     assert refused.status_code == 429
     assert "failed API tokens from your network address" in refused.json()["detail"]
+    # A client is told when to try again: the lockout's 15 minutes, give or take the run.
+    assert 14 * 60 <= int(refused["Retry-After"]) <= 15 * 60
     assert call(api_token, ip=ELSEWHERE).status_code == 200
     # The OpenAPI document answers the same way.
-    assert client.get(reverse("api:openapi-json"), HTTP_AUTHORIZATION=f"Bearer {api_token}",
-                      REMOTE_ADDR=HOME).status_code == 429
+    docs = client.get(reverse("api:openapi-json"), HTTP_AUTHORIZATION=f"Bearer {api_token}",
+                      REMOTE_ADDR=HOME)
+    assert docs.status_code == 429 and int(docs["Retry-After"]) > 0
     event = Event.objects.get(verb="auth.locked_out")
     assert event.data["scope"] == "token" and event.data["ip"] == HOME
 
