@@ -8,6 +8,7 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
 from socialdesk.accounts.models import User
+from socialdesk.api.schemas import CaseSummaryOut
 from socialdesk.cases import bulk
 from socialdesk.cases.inbox import (
     COUNT_CAP,
@@ -48,24 +49,13 @@ class InboxQuery(Schema):
     offset: int = 0
 
 
-class InboxRowOut(Schema):
-    id: int
-    ref: str
-    status: str
-    priority: str
-    decision: str
-    category: str
+class InboxRowOut(CaseSummaryOut):
     sentiment: str | None
-    channel: str
-    team: str | None
-    assignee: str | None
-    subject: str
     excerpt: str
     author: str | None
     author_name: str | None
     followers: int | None
     tags: list[str]
-    opened_at: datetime
     sla_due_at: datetime | None
 
 

@@ -18,6 +18,7 @@ from socialdesk.cases.queries import (
     approvers_to_notify,
     can_approve,
     is_admin,
+    teams_led_by,
 )
 from socialdesk.ingestion.models import Post
 from socialdesk.notifications.actions import do_notify
@@ -99,17 +100,8 @@ def may_assign_others(user: User, case: Case) -> bool:
     """Admins, and supervisors of the case's team or of a team above it."""
     if not user.is_active:
         return False
-    if is_admin(user):
-        return True
-    team, seen = case.team, set()
-    member_of = set(user.teams.values_list("id", flat=True))
-    while team is not None and team.pk not in seen:
-        seen.add(team.pk)
-        if team.supervisor_id == user.pk or (
-                user.role == User.Role.SUPERVISOR and team.pk in member_of):
-            return True
-        team = team.parent
-    return False
+    return is_admin(user) or (case.team_id is not None
+                               and case.team_id in teams_led_by(user))
 
 
 def check_assign(case: Case, assignee: User | None, actor: User) -> None:

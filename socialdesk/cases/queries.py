@@ -12,9 +12,10 @@ SUPERVISOR_APPROVAL = "supervisor"
 # How long a page that stopped polling still counts as someone on the case.
 PRESENCE_FRESH = timedelta(seconds=90)
 
-def _reach(user: User) -> tuple[set[int], set[str]]:
-    """The ids of the teams whose cases a (non-admin) user sees, and the slugs of the
-    teams whose approvals they give.
+def _reach(user: User) -> tuple[set[int], set[int], set[str]]:
+    """The ids of the teams whose cases a (non-admin) user sees, the ids of those
+    they lead (the part of the chart they hand cases around in), and the slugs of
+    the teams whose approvals they give.
 
     Everyone sees their own teams. A team's supervisor (Team.supervisor, whatever
     their role) also sees every team below it, and so does a user with the
@@ -40,7 +41,13 @@ def _reach(user: User) -> tuple[set[int], set[str]]:
             if child not in below:
                 below.add(child)
                 stack.append(child)
-    return member_of | below, slugs
+    return member_of | below, below, slugs
+
+
+def teams_led_by(user: User) -> set[int]:
+    """Ids of the teams a (non-admin) user leads: those they supervise, or belong to
+    with the supervisor role, and every team below those."""
+    return _reach(user)[1]
 
 
 def teams_visible_to(user: User) -> QuerySet[Team]:
@@ -59,7 +66,7 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
     cases = Case.objects.all()
     if is_admin(user):
         return cases
-    team_ids, approving = _reach(user)
+    team_ids, _, approving = _reach(user)
     return cases.filter(Q(team_id__in=team_ids) | Q(assignee=user)
                         | Q(approval_by__in=approving))
 

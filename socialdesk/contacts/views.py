@@ -27,6 +27,7 @@ from socialdesk.contacts.forms import (
 from socialdesk.contacts.merging import do_decide_suggestion, do_merge_contacts, do_unmerge
 from socialdesk.contacts.privacy import do_erase_contact, do_record_export, export_json
 from socialdesk.contacts.tags import COMPUTED, LABELS, do_add_tag, do_remove_tag
+from socialdesk.web.views import form_action, form_errors
 
 PER_PAGE = 50
 POSTS_PER_PAGE = 25
@@ -34,24 +35,6 @@ POSTS_PER_PAGE = 25
 
 def may_export(user) -> bool:
     return user.is_supervisor_or_admin or user.is_superuser
-
-
-def _errors(form) -> str:
-    return "; ".join(e for errs in form.errors.values() for e in errs)
-
-
-def _change(request, contact, form, anchor: str, act, done) -> HttpResponse:
-    """Validate the form, run `act(cleaned_data)`, say `done(cleaned_data)` or the
-    refusal, and go back to the profile at `anchor`."""
-    if not form.is_valid():
-        messages.error(request, _errors(form))
-    else:
-        try:
-            act(form.cleaned_data)
-            messages.success(request, done(form.cleaned_data))
-        except ContactError as e:
-            messages.error(request, str(e))
-    return _profile(contact.pk, anchor)
 
 
 def _profile(contact_id: int, anchor: str = "") -> HttpResponse:
@@ -106,25 +89,37 @@ def profile_view(request, contact_id: int):
 @require_POST
 def note_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    return _change(request, contact, ContactNoteForm(request.POST), "notes-h",
-                   lambda data: do_add_contact_note(contact, request.user, data["text"]),
-                   lambda data: "Note added.")
+
+    def add_note(data):
+        do_add_contact_note(contact, request.user, data["text"])
+        return "Note added."
+
+    form_action(request, ContactNoteForm(request.POST), add_note, (ContactError,))
+    return _profile(contact.pk, "notes-h")
 
 
 @require_POST
 def tag_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    return _change(request, contact, TagForm(request.POST), "tags-h",
-                   lambda data: do_add_tag(contact, data["tag"], request.user),
-                   lambda data: f"Tagged “{data['tag']}”.")
+
+    def tag(data):
+        do_add_tag(contact, data["tag"], request.user)
+        return f"Tagged “{data['tag']}”."
+
+    form_action(request, TagForm(request.POST), tag, (ContactError,))
+    return _profile(contact.pk, "tags-h")
 
 
 @require_POST
 def untag_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
-    return _change(request, contact, RemoveTagForm(request.POST), "tags-h",
-                   lambda data: do_remove_tag(contact, data["tag"], request.user),
-                   lambda data: f"Tag “{data['tag']}” removed.")
+
+    def untag(data):
+        do_remove_tag(contact, data["tag"], request.user)
+        return f"Tag “{data['tag']}” removed."
+
+    form_action(request, RemoveTagForm(request.POST), untag, (ContactError,))
+    return _profile(contact.pk, "tags-h")
 
 
 @require_POST
@@ -132,7 +127,7 @@ def merge_view(request, contact_id: int):
     contact = queries.access_contact(request.user, contact_id)
     form = MergeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _errors(form))
+        messages.error(request, form_errors(form))
         return _profile(contact.pk, "merge-h")
     try:
         other = queries.access_contact(request.user, form.cleaned_data["other"])
@@ -185,7 +180,7 @@ def decide_view(request, suggestion_id: int):
         except ContactError as e:
             messages.error(request, str(e))
     else:
-        messages.error(request, _errors(form))
+        messages.error(request, form_errors(form))
     if form.is_valid() and form.cleaned_data["next"] == "profile":
         return _profile(merge.target_id if merge else suggestion.contact_a_id, "merge-h")
     return redirect("contacts:suggestions")

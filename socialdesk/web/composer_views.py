@@ -20,7 +20,7 @@ from socialdesk.web.forms import (
     ReplyForm,
     TagsForm,
 )
-from socialdesk.web.views import case_page, form_errors
+from socialdesk.web.views import case_page, form_action, form_errors
 
 
 def _checked(request, case, findings: list[Finding], prefix: str, field_name: str,
@@ -103,49 +103,38 @@ def _back(case):
 @require_POST
 def priority_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    form = PriorityForm(request.POST, case=case)
-    if form.is_valid():
-        try:
-            before = case.priority
-            actions.do_set_priority(case, form.cleaned_data["priority"], request.user)
-            if case.priority != before:
-                messages.success(request, f"{case.ref} is now {case.priority}.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+    before = case.priority
+
+    def set_priority(data):
+        actions.do_set_priority(case, data["priority"], request.user)
+        return f"{case.ref} is now {case.priority}." if case.priority != before else None
+
+    form_action(request, PriorityForm(request.POST, case=case), set_priority)
     return _back(case)
 
 
 @require_POST
 def tags_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    form = TagsForm(request.POST)
-    if form.is_valid():
-        remove = [form.cleaned_data["remove"]] if form.cleaned_data["remove"] else []
-        try:
-            tags = actions.do_change_tags(case, request.user, add=form.cleaned_data["add"],
-                                          remove=remove)
-            messages.success(request, "Tags: " + (", ".join(tags) or "none") + ".")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def change_tags(data):
+        tags = actions.do_change_tags(case, request.user, add=data["add"],
+                                      remove=[data["remove"]] if data["remove"] else [])
+        return "Tags: " + (", ".join(tags) or "none") + "."
+
+    form_action(request, TagsForm(request.POST), change_tags)
     return _back(case)
 
 
 @require_POST
 def assign_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    form = AssignForm(request.POST, case=case)
-    if form.is_valid():
-        assignee = form.cleaned_data["assignee"]
-        try:
-            actions.check_assign(case, assignee, request.user)
-            messages.success(request, f"{case.ref} is assigned to {assignee.username}."
-                             if assignee else f"{case.ref} is back in the team's queue.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def assign(data):
+        assignee = data["assignee"]
+        actions.check_assign(case, assignee, request.user)
+        return (f"{case.ref} is assigned to {assignee.username}." if assignee
+                else f"{case.ref} is back in the team's queue.")
+
+    form_action(request, AssignForm(request.POST, case=case), assign)
     return _back(case)

@@ -131,6 +131,21 @@ def form_errors(form) -> str:
     return "; ".join(e for errs in form.errors.values() for e in errs)
 
 
+def form_action(request, form, act, refusals: tuple = (actions.ActionError,)) -> None:
+    """Validate the form and run `act(cleaned_data)`, which returns what to tell the
+    user (None: nothing); form errors and refusals become error messages."""
+    if not form.is_valid():
+        messages.error(request, form_errors(form))
+        return
+    try:
+        said = act(form.cleaned_data)
+    except refusals as e:
+        messages.error(request, str(e))
+        return
+    if said:
+        messages.success(request, said)
+
+
 @require_POST
 def reply_view(request, case_id: int):
     case = access_case(request.user, case_id)
@@ -186,30 +201,24 @@ def _back(request, reply):
 @require_POST
 def approve_view(request, reply_id: int):
     reply = access_reply(request.user, reply_id)
-    form = ApproveForm(request.POST, prefix=f"r{reply.pk}")
-    if form.is_valid():
-        try:
-            approvals.do_approve_reply(reply, request.user, form.cleaned_data["text"] or None)
-            messages.success(request, f"Reply approved: {reply.case.ref} is on its way.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def approve(data):
+        approvals.do_approve_reply(reply, request.user, data["text"] or None)
+        return f"Reply approved: {reply.case.ref} is on its way."
+
+    form_action(request, ApproveForm(request.POST, prefix=f"r{reply.pk}"), approve)
     return _back(request, reply)
 
 
 @require_POST
 def return_view(request, reply_id: int):
     reply = access_reply(request.user, reply_id)
-    form = ReturnForm(request.POST, prefix=f"r{reply.pk}")
-    if form.is_valid():
-        try:
-            approvals.do_return_reply(reply, request.user, form.cleaned_data["comment"])
-            messages.success(request, f"Reply sent back to {reply.author.username}.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def send_back(data):
+        approvals.do_return_reply(reply, request.user, data["comment"])
+        return f"Reply sent back to {reply.author.username}."
+
+    form_action(request, ReturnForm(request.POST, prefix=f"r{reply.pk}"), send_back)
     return _back(request, reply)
 
 
@@ -224,33 +233,25 @@ def approvals_view(request):
 @require_POST
 def note_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    form = NoteForm(request.POST, prefix="note")
-    if form.is_valid():
-        try:
-            note = notes.do_add_note(case, request.user, form.cleaned_data["text"],
-                                       form.cleaned_data["kind"])
-            messages.success(request, f"{note.get_kind_display()} noted.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def add_note(data):
+        note = notes.do_add_note(case, request.user, data["text"], data["kind"])
+        return f"{note.get_kind_display()} noted."
+
+    form_action(request, NoteForm(request.POST, prefix="note"), add_note)
     return redirect(reverse("web:case", args=[case.pk]) + "#notes-h")
 
 
 @require_POST
 def check_back_view(request, case_id: int):
     case = access_case(request.user, case_id)
-    form = CheckBackForm(request.POST, prefix="checkback")
-    if form.is_valid():
-        try:
-            followups.do_schedule_check_back(
-                case, request.user, timedelta(hours=form.cleaned_data["hours"]),
-                form.cleaned_data["action"], form.cleaned_data["on_expiry"])
-            messages.success(request, "Check-back scheduled.")
-        except actions.ActionError as e:
-            messages.error(request, str(e))
-    else:
-        messages.error(request, form_errors(form))
+
+    def check_back(data):
+        followups.do_schedule_check_back(case, request.user, timedelta(hours=data["hours"]),
+                                         data["action"], data["on_expiry"])
+        return "Check-back scheduled."
+
+    form_action(request, CheckBackForm(request.POST, prefix="checkback"), check_back)
     return redirect(reverse("web:case", args=[case.pk]) + "#follow-ups-h")
 
 

@@ -119,8 +119,8 @@ def refresh_due(case_ids) -> None:
         due: dict[int, datetime | None] = dict.fromkeys(chunk)
         for case_id, at, state, stopped_at in SlaClock.objects.filter(
                 case_id__in=chunk).values_list("case_id", "due_at", "state", "stopped_at"):
-            if stopped_at is None and state in COUNTING and (due[case_id] is None
-                                                             or at < due[case_id]):
+            if counts_for_due(state, stopped_at) and (due[case_id] is None
+                                                      or at < due[case_id]):
                 due[case_id] = at
         rows += [_CaseDue(pk, at) for pk, at in due.items()]
     bulk_update_fields(rows, ["sla_due_at"], model=Case)
@@ -137,5 +137,5 @@ class _CaseDue:
 COUNTING = (State.ACTIVE, State.MISSED)
 
 
-def counts_for_due(clock) -> bool:
-    return clock.stopped_at is None and clock.state in COUNTING
+def counts_for_due(state: str, stopped_at: datetime | None) -> bool:
+    return stopped_at is None and state in COUNTING

@@ -133,7 +133,8 @@ def do_start_clocks(cases: list, matrix_minutes: dict[int, int | None], now: dat
         if window and getattr(case, "visibility_private", False):
             starter.start(case, Kind.REPLY_WINDOW, None, int(window.total_seconds()),
                           case.last_inbound_at)
-        counted = [c.due_at for c in starter.clocks[first:] if counts_for_due(c)]
+        counted = [c.due_at for c in starter.clocks[first:]
+                   if counts_for_due(c.state, c.stopped_at)]
         if first_due or counted:
             dues.append(_Due(case.pk, first_due, min(counted, default=None)))
     starter.save()
