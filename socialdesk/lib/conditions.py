@@ -114,6 +114,15 @@ class Condition:
                 return False
         return True
 
+    def names(self, key: str) -> set[str]:
+        """Every value the condition names for `key`, inside `any` and `not` too."""
+        found = set(self.when.get(key, ()))
+        for branch in self.when.get("any", ()):
+            found |= branch.names(key)
+        if "not" in self.when:
+            found |= self.when["not"].names(key)
+        return found
+
     def __bool__(self) -> bool:
         return bool(self.when)
 

@@ -10,7 +10,8 @@ from socialdesk.lib.bulk import insert_rows
 from socialdesk.triage.engine import PostInput, TriageResult
 from socialdesk.triage.models import ResponsePolicy, Topic, Triage
 from socialdesk.triage.policy import DEFAULT_POLICY_PATH, Policy, PolicyError, parse_policy
-from socialdesk.triage.topics import TopicSpec
+from socialdesk.triage.queries import topic_uses
+from socialdesk.triage.topics import TopicError, TopicSpec
 
 _compiled: dict[tuple[int, str], Policy] = {}
 
@@ -97,6 +98,19 @@ TRIAGE_FIELDS = ["post", "lang", "sentiment", "sentiment_score", "category", "de
                  "sentiment_probs", "labels", "topics", "author", "model_tier"]
 
 
+def refuse_if_used(slugs: list[str], what: str) -> None:
+    """TopicError when the active policy or a routing rule names one of the topics:
+    deleting or renaming it would leave a test there that can never hold."""
+    uses = topic_uses()
+    used = [slug for slug in slugs if slug in uses]
+    if used:
+        slug = used[0]
+        shown = "; ".join(uses[slug])
+        raise TopicError(f"cannot {what} topic {slug!r}: it is named by {shown}. Change those "
+                         f"first (socialdesk policy install, the routing rules) or keep the topic "
+                         f"and set it inactive")
+
+
 @transaction.atomic
 def do_import_topics(specs: list[TopicSpec], replace: bool = False,
                      actor=None) -> dict[str, list[str]]:
@@ -104,6 +118,9 @@ def do_import_topics(specs: list[TopicSpec], replace: bool = False,
     deleted with `replace`. Returns the slugs created, updated, unchanged and deleted."""
     existing = {t.slug: t for t in Topic.objects.select_for_update()}
     done: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "deleted": []}
+    if replace:
+        done["deleted"] = sorted(set(existing) - {spec.slug for spec in specs})
+        refuse_if_used(done["deleted"], "delete")
     for spec in specs:
         fields = {"name": spec.name, "keywords": "\n".join(spec.keywords),
                   "examples": "\n".join(spec.examples), "is_active": spec.active}
@@ -118,8 +135,7 @@ def do_import_topics(specs: list[TopicSpec], replace: bool = False,
             done["updated"].append(spec.slug)
         else:
             done["unchanged"].append(spec.slug)
-    if replace:
-        done["deleted"] = sorted(set(existing) - {spec.slug for spec in specs})
+    if done["deleted"]:
         Topic.objects.filter(slug__in=done["deleted"]).delete()
     if done["created"] or done["updated"] or done["deleted"]:
         do_record("topics.imported", actor=actor, created=done["created"],

@@ -5,10 +5,11 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from socialdesk.triage.actions import do_activate_policy, do_install_policy
+from socialdesk.triage.actions import do_activate_policy, do_install_policy, refuse_if_used
 from socialdesk.triage.models import ResponsePolicy, Topic
 from socialdesk.triage.policy import DEFAULT_POLICY_PATH, PolicyError, parse_policy
-from socialdesk.triage.topics import check_topic, spec_from
+from socialdesk.triage.queries import topic_uses
+from socialdesk.triage.topics import TopicError, check_topic, spec_from
 
 MAX_UPLOAD_BYTES = 512 * 1024
 
@@ -159,6 +160,11 @@ class TopicForm(forms.ModelForm):
         problems = check_topic(cleaned.get("slug"), cleaned.get("name"), keywords, examples)
         if problems:
             raise forms.ValidationError(problems)
+        if self.instance.pk and self.instance.slug != cleaned["slug"]:
+            try:
+                refuse_if_used([self.instance.slug], "rename")
+            except TopicError as e:
+                raise forms.ValidationError(str(e)) from None
         spec = spec_from(cleaned["slug"], cleaned["name"], keywords, examples)
         cleaned["name"] = spec.name
         cleaned["keywords"] = "\n".join(spec.keywords)
@@ -176,3 +182,10 @@ class TopicAdmin(admin.ModelAdmin):
     list_filter = ("is_active",)
     search_fields = ("slug", "name", "keywords", "examples")
     readonly_fields = ("created_at", "updated_at")
+
+    def has_delete_permission(self, request, obj=None):
+        # A topic the policy or a routing rule names is kept: without it their
+        # tests could never hold. The delete page lists it as not deletable.
+        if obj is not None and obj.slug in topic_uses():
+            return False
+        return super().has_delete_permission(request, obj)

@@ -37,3 +37,31 @@ def active_topics() -> TopicMatcher | None:
         specs = topic_specs(active_only=True)
         cached = _matcher["active"] = (key, TopicMatcher(specs) if specs else None)
     return cached[1]
+
+
+def topic_uses() -> dict[str, list[str]]:
+    """Where each topic is named: slug → ["policy rule 'x' (v3)", "routing rule 'y'", ...].
+
+    The active policy and every stored routing rule (disabled ones too: they may be
+    enabled again). A topic deleted from under them would make those tests never hold.
+    """
+    from socialdesk.lib import conditions
+    from socialdesk.routing.models import RoutingRule
+    from socialdesk.triage.actions import active_policy
+
+    uses: dict[str, list[str]] = {}
+    policy = active_policy()
+    for kind, items in (("policy rule", policy.rules), ("policy adjustment", policy.adjustments),
+                        ("policy approval", policy.approvals)):
+        for item in items:
+            for slug in sorted(item.condition.names("topics")):
+                uses.setdefault(slug, []).append(f"{kind} {item.name!r} (v{policy.version})")
+    for rule in RoutingRule.objects.order_by("position", "id"):
+        try:
+            condition = conditions.parse(rule.when, f"routing rule {rule.name!r}")
+        except conditions.ConditionError:
+            continue  # a broken stored rule names nothing the desk can act on
+        disabled = "" if rule.enabled else ", disabled"
+        for slug in sorted(condition.names("topics")):
+            uses.setdefault(slug, []).append(f"routing rule {rule.name!r}{disabled}")
+    return uses

@@ -11,7 +11,10 @@ from django.urls import reverse
 from conftest import post, write_jsonl
 from socialdesk.audit.models import Event
 from socialdesk.demo.setup import TOPICS, do_load_topics
+from socialdesk.routing.models import RoutingRule
+from socialdesk.triage.actions import do_install_policy
 from socialdesk.triage.models import Topic
+from socialdesk.triage.policy import DEFAULT_POLICY_PATH
 from socialdesk.triage.queries import topic_specs
 from socialdesk.triage.topics import parse_topics
 
@@ -156,3 +159,53 @@ def test_the_admin_checks_a_topic_as_the_import_does_and_tidies_its_lines(client
     assert saved.status_code == 302
     topic = Topic.objects.get(slug="billing")
     assert (topic.name, topic.keywords) == ("Billing", "refund\ncharged twice")
+
+
+def named_by_policy(slug: str) -> None:
+    rule = (f"  - name: {slug}-first\n    when: {{topics: [{slug}]}}\n    decision: respond\n"
+            f"    reply_mode: private\n    owner: care\n    severity:\n"
+            f"      1: {{priority: P1, first_response: 1h}}\n\n")
+    do_install_policy(DEFAULT_POLICY_PATH.read_text().replace("rules:\n", "rules:\n" + rule, 1))
+
+
+def test_replace_refuses_to_delete_a_topic_the_policy_names_and_changes_nothing(db, two, tmp_path):
+    Topic.objects.create(slug="stores", name="Stores", keywords="shop")
+    named_by_policy("stores")
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(TWO.replace("keywords: [parcel]", "keywords: [parcel, courier]"))
+    with pytest.raises(CommandError, match=r"cannot delete topic 'stores': it is named by "
+                                           r"policy rule 'stores-first' \(v\d+\).*inactive; "
+                                           r"nothing was changed"):
+        run("import", str(changed), "--replace")
+    assert sorted(Topic.objects.values_list("slug", flat=True)) == ["stores"]
+    assert not Event.objects.filter(verb="topics.imported").exists()
+
+
+def test_replace_refuses_to_delete_a_topic_a_routing_rule_names_even_a_disabled_one(db, two):
+    Topic.objects.create(slug="stores", name="Stores", keywords="shop")
+    RoutingRule.objects.create(position=1, name="shops", enabled=False, team="care",
+                               when={"any": [{"channel": ["x"]}, {"not": {"topics": ["stores"]}}]})
+    with pytest.raises(CommandError, match="named by routing rule 'shops', disabled"):
+        run("import", str(two), "--replace")
+    assert Topic.objects.filter(slug="stores").exists()
+
+
+def test_the_admin_keeps_a_topic_in_use_from_deletion_and_renaming(client, admin_user):
+    stores = Topic.objects.create(slug="stores", name="Stores", keywords="shop")
+    spare = Topic.objects.create(slug="spare", name="Spare", keywords="spare")
+    named_by_policy("stores")
+    client.force_login(admin_user)
+
+    assert client.post(reverse("admin:triage_topic_delete", args=[stores.pk]),
+                       {"post": "yes"}).status_code == 403
+    renamed = client.post(reverse("admin:triage_topic_change", args=[stores.pk]),
+                          {"slug": "shops", "name": "Stores", "keywords": "shop",
+                           "examples": "", "is_active": "on"})
+    assert renamed.status_code == 200
+    assert "cannot rename topic &#x27;stores&#x27;" in renamed.content.decode()
+    assert Topic.objects.get(pk=stores.pk).slug == "stores"
+
+    # Topics nobody names go as before.
+    assert client.post(reverse("admin:triage_topic_delete", args=[spare.pk]),
+                       {"post": "yes"}).status_code == 302
+    assert not Topic.objects.filter(pk=spare.pk).exists()

@@ -33,7 +33,11 @@ class Command(BaseCommand):
             specs = parse_topics(read_text(name))
         except TopicError as e:
             raise CommandError(f"{name}: {e}; nothing was changed") from None
-        done = do_import_topics(specs, replace=options["replace"], actor=user_named(options["by"]))
+        try:
+            done = do_import_topics(specs, replace=options["replace"],
+                                    actor=user_named(options["by"]))
+        except TopicError as e:
+            raise CommandError(f"{name}: {e}; nothing was changed") from None
         counts = ", ".join(f"{len(done[k])} {k}" for k in ("created", "updated", "unchanged"))
         if options["replace"]:
             counts += f", {len(done['deleted'])} deleted"
