@@ -57,15 +57,21 @@ def normalise(text: str) -> str:
 
 def tokens(text: str) -> list[str]:
     lex = lexicon()
+    text = normalise(text).replace("’", "'")
+    found = _TOKEN.findall(text)
+    if "n't" not in text and _NEGATIONS.isdisjoint(found):
+        # Most posts negate nothing: no scope to track, one pass for the lexicon.
+        found.extend([level for token in found
+                      if token[0] not in _SCOPE_END and (level := lex.get(token.lstrip("#")))])
+        return found
     out: list[str] = []
     rated: list[str] = []
     negating = False
-    for token in _TOKEN.findall(normalise(text)):
+    for token in found:
         if token[0] in _SCOPE_END:
             negating = False
             out.append(token)
             continue
-        token = token.replace("’", "'")
         bare = token.lstrip("#")
         level = lex.get("neg:" + bare if negating else bare)
         if level:
