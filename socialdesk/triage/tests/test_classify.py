@@ -11,7 +11,7 @@ from socialdesk.triage.classify import features
 from socialdesk.triage.classify.cascade import Cascade
 from socialdesk.triage.classify.datasets import YOUTUBE_FILES
 from socialdesk.triage.classify.fast import ArtifactError, FastClassifier
-from socialdesk.triage.classify.train import feedback_pairs, train_fast
+from socialdesk.triage.classify.train import balance_offsets, feedback_pairs, train_fast
 
 
 def test_negation_marks_the_words_in_its_scope_until_punctuation():
@@ -24,6 +24,23 @@ def test_links_and_handles_are_normalised_and_stretched_letters_squeezed():
     tokens = features.tokens("@BrandHelp @bob sooooo slow, ask @carol http://x.example/abc")
     # Handles say whom a post addresses, not what it says: they are dropped.
     assert tokens == ["soo", "slow", ",", "ask", "url"]
+
+
+def test_posts_with_and_without_negation_are_tokenised_alike():
+    # The one-pass path (nothing negated) and the scope-tracking one agree.
+    assert features.tokens("Don’t stop, #great app!!") == [
+        "don't", "neg_stop", ",", "#great", "app", "!!", "lex+1", "lex+3"]
+    assert features.tokens("Love the #great app!! :)") == [
+        "love", "the", "#great", "app", "!!", ":", ")", "lex+3", "lex+3"]
+
+
+def test_the_sentiment_offsets_balance_recall_on_validation_data():
+    # Class 1 loses every close call: an offset on its logit wins them back,
+    # and of the offsets that do, the smallest is chosen.
+    z = np.array([[1.0, 0.8, 0.0], [1.0, 0.9, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    offsets = balance_offsets(z, ["a", "b", "a", "c"], ("a", "b", "c"))
+    assert list(offsets) == pytest.approx([0, 0.15, 0])
+    assert ((z + offsets).argmax(axis=1) == [0, 1, 0, 2]).all()
 
 
 def test_lexicon_tokens_rate_words_and_flip_under_negation():
