@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from socialdesk.web import composer_views, inbox_views, saved_reply_views, views
+from socialdesk.web import composer_views, inbox_views, policy_views, saved_reply_views, views
 
 app_name = "web"
 
@@ -36,6 +36,13 @@ urlpatterns = [
     path("cases/<int:case_id>/posts/<int:post_id>/triage/", views.correct_triage_view,
          name="correct_triage"),
     path("reports/", views.report_view, name="report"),
+    path("policy/", policy_views.policy_view, name="policy"),
+    path("policy/edit/", policy_views.policy_edit_view, name="policy_edit"),
+    path("policy/<int:version>/", policy_views.policy_version_view, name="policy_version"),
+    path("policy/<int:version>/download", policy_views.policy_download_view,
+         name="policy_download"),
+    path("policy/<int:version>/activate/", policy_views.policy_activate_view,
+         name="policy_activate"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -7,7 +7,8 @@ import pytest
 from conftest import post
 from socialdesk.cases import actions, notes
 from socialdesk.cases.models import Case
-from tests.e2e.desk import contact_pages, log_in, open_page, script
+from socialdesk.triage.actions import active_policy, do_install_policy
+from tests.e2e.desk import contact_pages, log_in, open_page, script, settle
 
 COMPLAINT = "my kettle stopped working after a week, really disappointed"
 CRISIS = "the kettle exploded and my son was burned, he is in hospital"
@@ -81,9 +82,23 @@ def busy_desk(feed, teams, supervisor, admin_user):
 
 def test_the_desk_pages_are_accessible(page, busy_desk, admin_user):
     complaint, crisis = busy_desk
+    first = active_policy().version  # a second version: the first's page shows a diff
+    do_install_policy(active_policy().source + "\n# reviewed\n", actor=admin_user)
     log_in(page, admin_user.username)
     problems = []
     for path in ["/", f"/cases/{complaint.pk}/", f"/cases/{crisis.pk}/", "/approvals/",
-                 "/reports/", "/notifications/", *contact_pages()]:
+                 "/reports/", "/notifications/", *contact_pages(), "/policy/",
+                 f"/policy/{first}/", "/policy/edit/"]:
         problems += audit(page, path)
+    assert not problems, "\n".join(problems)
+
+
+def test_a_policy_simulation_is_accessible(page, busy_desk, admin_user):
+    log_in(page, admin_user.username)
+    open_page(page, "/policy/edit/")
+    page.get_by_role("button", name="Simulate").click()
+    page.wait_for_selector("#report-h")
+    settle(page)
+    found = page.evaluate(script("a11y.js"))
+    problems = found["problems"] + keyboard_walk(page, found["controls"])
     assert not problems, "\n".join(problems)

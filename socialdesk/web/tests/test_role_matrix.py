@@ -51,6 +51,9 @@ from socialdesk.cases.tests.cases_helpers import make_case
 from socialdesk.contacts.merging import do_merge_contacts
 from socialdesk.contacts.models import Contact, MergeSuggestion
 from socialdesk.contacts.tags import do_add_tag
+from socialdesk.triage.actions import active_policy, do_install_policy
+from socialdesk.triage.models import ResponsePolicy
+from socialdesk.triage.policy import DEFAULT_POLICY_PATH
 from socialdesk.web.tests.matrix import (
     FORBIDDEN,
     GET,
@@ -72,6 +75,11 @@ from socialdesk.web.tests.matrix import (
 )
 
 SORRY = "Sorry to hear that, we've sent you a DM."
+
+
+def _candidate_policy() -> str:
+    return DEFAULT_POLICY_PATH.read_text().replace("name: Default response matrix",
+                                                   "name: Candidate", 1)
 
 
 def _correction(w) -> dict:
@@ -158,6 +166,17 @@ ROUTES: dict[str, E] = {
     "web:saved_replies": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK),
     "web:saved_reply": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK),
     "web:saved_reply_delete": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, OK, NOT_FOUND, OK),
+    # The response policy: supervisors and admins read it; only admins change it.
+    "web:policy": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK),
+    "web:policy_version": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK),
+    "web:policy_download": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, OK, OK, OK),
+    "web:policy_edit": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "web:policy_edit check": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+                               lambda w: {"action": "check", "source": _candidate_policy()}),
+    "web:policy_edit install": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+                                 lambda w: {"action": "install",
+                                            "source": _candidate_policy()}),
+    "web:policy_activate": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     # Contacts: a person sees the contacts of the cases they may see.
     "contacts:list": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "contacts:suggestions": E(GET, LOGIN, OK, OK, OK, OK, OK),
@@ -206,6 +225,12 @@ NOT_404_FOR_OTHER_TEAMS: dict[str, str] = {
     "web:saved_reply": "agents are refused the saved-replies pages (403) before any lookup",
     "web:saved_reply_delete": "agents are refused the saved-replies pages (403) before any "
                               "lookup",
+    "web:policy_version": "policy versions belong to no team: agents are refused (403), "
+                          "every supervisor reads them",
+    "web:policy_download": "policy versions belong to no team: agents are refused (403), "
+                           "every supervisor reads them",
+    "web:policy_activate": "policy versions belong to no team: only admins activate one, "
+                           "everyone else is refused (403)",
 }
 
 # Cells where a route does not follow the rule yet, and why. The line says what the rule
@@ -222,6 +247,8 @@ IDS = {
     "saved_id": lambda w: w.saved.pk,
     "merge_id": lambda w: w.merge.pk,
     "suggestion_id": lambda w: w.suggestion.pk,
+    # The policy version installed before the active one.
+    "version": lambda w: ResponsePolicy.objects.get(is_active=False).version,
     # The admin site's.
     "object_id": lambda w: w.case.pk,
     "id": lambda w: w.people["agent"].pk,
@@ -262,6 +289,8 @@ def world(teams, agent, teammate, outsider, supervisor, admin_user) -> World:
     assert held_reply.status == Reply.Status.AWAITING_APPROVAL
     contacts = sorted([case.contact, held.contact], key=lambda c: c.pk)
     do_add_tag(case.contact, "kettles", agent)
+    active_policy()
+    do_install_policy(_candidate_policy(), actor=admin_user)
     return World(
         case=case, post=case.posts.get(), held_reply=held_reply,
         token=do_create_api_token(agent, "matrix")[0],
