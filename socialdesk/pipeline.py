@@ -27,6 +27,7 @@ from socialdesk.triage.actions import active_policy, do_store_triage, post_input
 from socialdesk.triage.engine import PostInput, TopicMatcher, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy, approval_needed
 from socialdesk.triage.queries import active_topics
+from socialdesk.triage.spikes import do_add_counts, mark_spikes
 from socialdesk.triage.spread import triage_in_background, triage_spread
 
 
@@ -164,6 +165,10 @@ def finish_processing(pending: Pending) -> int:
         triages = {p.id: triaged[p.id] for p in inbound}
         for post_id, result in triages.items():
             result.author = pending.authors[post_id]
+        # Posts on a subject that is spiking become S3 before routing and filing
+        # read their outcome; the batch's counts are stored last (see spikes.py).
+        volume = mark_spikes([(pending.inputs[p.id], triages[p.id], p.created_at)
+                              for p in inbound], pending.policy)
         routes, approvals = {}, {}
         for p in inbound:
             facts = triages[p.id].facts(pending.inputs[p.id])
@@ -178,6 +183,7 @@ def finish_processing(pending: Pending) -> int:
         bulk_update_fields(ordered, ["case", "processed_at"], model=Post)
         # Fingerprints for merge suggestions, and the authors' tags, from the stored triage.
         do_refresh_contacts([p.id for p in fresh])
+        do_add_counts(volume)
     return len(fresh)
 
 

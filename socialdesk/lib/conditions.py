@@ -19,10 +19,16 @@ SENTIMENTS = ("negative", "neutral", "positive")
 DECISIONS = ("respond", "escalate", "monitor", "let_stand", "hide")
 PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
 VISIBILITIES = ("public", "private")
-CUES = ("safety", "legal", "regulator", "press", "churn", "outage", "personal_data")
+# Risk cues. All but volume_spike are found in a post's text (triage/cues.py);
+# volume_spike is added by the pipeline when posts on one subject come far
+# faster than usual (triage/spikes.py).
+CUES = ("safety", "legal", "regulator", "press", "churn", "outage", "personal_data",
+        "volume_spike")
 
 _SLUG = re.compile(r"[a-z0-9_-]+")
 _CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# A brand's account handle as stored on a post: lower case, no @.
+ACCOUNT = re.compile(r"[a-z0-9][a-z0-9_.:-]{0,254}")
 
 # key: the values it accepts, as a tuple of allowed words or a (pattern, what it is) pair.
 _VOCABULARY: dict[str, tuple[str, ...] | tuple[re.Pattern, str]] = {
@@ -33,7 +39,7 @@ _VOCABULARY: dict[str, tuple[str, ...] | tuple[re.Pattern, str]] = {
     "topics": (_SLUG, "a topic slug (a-z, 0-9, - and _)"),
     "tier": (re.compile(r"[a-z0-9_-]*"), "a contact tier such as customer or vip"),
     "lang": (re.compile(r"[a-z]{2,3}(?:-[a-z0-9]+)*"), "a language code such as en or pt-br"),
-    "account": (re.compile(r"[a-z0-9][a-z0-9_.:-]{0,254}"),
+    "account": (ACCOUNT,
                 "the brand's account on the channel, lower case without @ (kettleco_help)"),
 }
 # Keys whose fact holds one value: the condition holds when it is one of the listed.

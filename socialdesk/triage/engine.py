@@ -16,7 +16,7 @@ from socialdesk.triage import classify
 from socialdesk.triage import cues as rules
 from socialdesk.triage.classify.datasets import SENTIMENTS
 from socialdesk.triage.language import detect_languages
-from socialdesk.triage.policy import Outcome, Policy, decide, severity_of
+from socialdesk.triage.policy import Outcome, Policy, judge
 
 # A link, with or without its scheme ("bit-prize.example/kx92" counts too).
 _LINK = re.compile(r"https?://|www\.|\b[\w-]+\.(?:com|net|org|io|co|ly|me|xyz|info|biz|shop|"
@@ -83,6 +83,9 @@ class TriageResult:
     topics: list[dict] = field(default_factory=list)
     # The author context the decision saw (followers, tier, account owner, repeat poster).
     author: dict = field(default_factory=dict)
+    # Where the severity and policy reasons start in `reasons`: a cue found after
+    # triage (a volume spike) decides again and replaces them.
+    decided_from: int = 0
 
     def facts(self, post: PostInput) -> dict:
         return {
@@ -245,10 +248,7 @@ def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics:
                                                 signals.sentiment.items()},
         labels=labels, topics=topics,
     )
-    facts = result.facts(post)
-    result.severity, severity_reason = severity_of(policy, facts)
-    facts["severity"] = result.severity
-    result.outcome, decision_reasons = decide(policy, facts)
+    result.severity, result.outcome, decided = judge(policy, result.facts(post))
     shown = ", ".join(f"{k} {v:.2f}" for k, v in signals.sentiment.items())
     if signals.irony >= THRESHOLD:
         shown += f"; sarcasm {signals.irony:.2f}"
@@ -256,12 +256,32 @@ def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics:
         f"sentiment {sentiment} ({model_tier} model: {shown})",
         f"category {category}: {labels[0]['by']}",
         *(f"also {label['category']}: {label['by']}" for label in labels[1:]),
-        *(f"cue {name}: " + ", ".join(repr(e) for e in found) for name, found in cues.items()),
+        *(cue_reason(name, found) for name, found in cues.items()),
         *(f"topic {topic['topic']}: {topic['by']}" for topic in topics),
-        severity_reason,
-        *decision_reasons,
     ]
+    result.decided_from = len(result.reasons)
+    result.reasons.extend(decided)
     return result
+
+
+def cue_reason(name: str, evidence: tuple[str, ...]) -> str:
+    return f"cue {name}: " + ", ".join(repr(e) for e in evidence)
+
+
+def add_cue(result: TriageResult, post: PostInput, policy: Policy, name: str,
+            evidence: tuple[str, ...]) -> None:
+    """Add a cue found beyond the post's own text (a volume spike) and decide again.
+
+    The cue's reason goes after the post's own evidence and the new severity
+    and policy reasons replace the old ones; call it before routing adds its
+    reason. The category stays: the cue says how grave, not what the post is.
+    """
+    result.cues[name] = tuple(evidence)
+    result.severity, result.outcome, decided = judge(policy, result.facts(post))
+    kept = result.reasons[:result.decided_from or len(result.reasons)]
+    result.reasons = [*kept, cue_reason(name, result.cues[name])]
+    result.decided_from = len(result.reasons)
+    result.reasons.extend(decided)
 
 
 def triage_one(post: PostInput, policy: Policy, topics: list[dict] | None = None,

@@ -22,7 +22,7 @@ from socialdesk.ingestion.models import Post
 from socialdesk.triage.actions import active_policy
 from socialdesk.triage.engine import PostInput, TriageResult
 from socialdesk.triage.models import Correction, Triage
-from socialdesk.triage.policy import DECISIONS, NEEDS_RESPONSE, Outcome, decide, severity_of
+from socialdesk.triage.policy import DECISIONS, NEEDS_RESPONSE, Outcome, judge
 
 CATEGORIES = ("complaint", "question", "praise", "suggestion", "misinformation", "rant", "abuse",
               "spam", "crisis", "other")
@@ -178,16 +178,14 @@ def _decide_again(triage: Triage, post: Post) -> None:
                               f"{decided_by.created_by.username}")
         return
     policy = active_policy()
-    facts = stored_facts(triage, post)
-    triage.severity, severity_reason = severity_of(policy, facts)
-    facts["severity"] = triage.severity
-    outcome, reasons = decide(policy, facts)
+    triage.severity, outcome, reasons = judge(policy, stored_facts(triage, post))
     triage.decision, triage.priority = outcome.decision, outcome.priority
     triage.reply_mode, triage.owner_team = outcome.reply_mode, outcome.owner
     triage.first_response_minutes = outcome.first_response_minutes
     triage.policy_version = policy.version
-    triage.reasons.extend([f"decided again under policy v{policy.version}: {severity_reason}",
-                           *reasons])
+    # The first reason is the severity's.
+    triage.reasons.extend([f"decided again under policy v{policy.version}: {reasons[0]}",
+                           *reasons[1:]])
 
 
 def _update_case(case: Case, post: Post) -> dict:

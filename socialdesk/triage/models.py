@@ -115,3 +115,25 @@ class Topic(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class VolumeCount(models.Model):
+    """Posts on one subject in one quarter hour, by the posts' own time: what volume
+    spikes are measured against (triage/spikes.py).
+
+    `key` is "topic:<slug>", "cue:<name>" or "all" (every counted post, which
+    tells how far back counting goes). Rows are added to with one upsert per
+    batch and pruned once older than any policy's window and baseline.
+    """
+
+    key = models.CharField(max_length=80)
+    bucket_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "bucket_start"],
+                                               name="uniq_volume_key_bucket")]
+        indexes = [models.Index(fields=["bucket_start"])]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.bucket_start:%Y-%m-%d %H:%M}: {self.count}"

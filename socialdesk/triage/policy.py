@@ -5,6 +5,7 @@ an invalid policy is rejected with a message that names the place and says
 what is allowed, and the active one stays in force.
 """
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +31,19 @@ SEVERITY_LEVELS = (1, 2, 3)
 APPROVAL_FIELDS = {"name", "when", "by"}
 # Who approves: the case team's escalation chain, or any member of a named team.
 SUPERVISOR = "supervisor"
+SEVERITY_FIELDS = {"high_reach_followers", "s2_tiers", "s2_accounts", "s3_cues"}
+# In severity.s2_accounts: any of the brand's accounts.
+ANY_ACCOUNT = "*"
+# Volume spikes: posts are counted per quarter hour (triage/spikes.py), so the
+# window and the baseline are whole quarter hours. Counts are kept for the
+# longest window and baseline a policy may ask for, so a policy change never
+# finds its history pruned.
+VOLUME_BUCKET_MINUTES = 15
+MAX_SPIKE_WINDOW_MINUTES = 24 * 60
+MAX_SPIKE_BASELINE_MINUTES = 30 * 24 * 60
+VOLUME_SPIKE_FIELDS = {"window", "baseline", "factor", "min_posts", "keys"}
+# What volume_spike.keys may name besides "topics": every cue but the spike itself.
+SPIKE_CUES = tuple(c for c in conditions.CUES if c != "volume_spike")
 
 
 class PolicyError(ValueError):
@@ -121,6 +135,24 @@ class Approval:
 
 
 @dataclass(frozen=True)
+class VolumeSpike:
+    """When posts on one subject come far faster than usual (see triage/spikes.py).
+
+    A subject's posts in the `window` that ends with a post's quarter hour
+    make a spike when there are at least `min_posts` of them and their rate is
+    at least `factor` times the rate of the `baseline` before the window.
+    """
+
+    window_minutes: int = 60
+    baseline_minutes: int = 7 * 24 * 60
+    factor: float = 4.0
+    min_posts: int = 20
+    # The subjects watched: every brand topic (when `topics`) and these cues.
+    topics: bool = True
+    cues: frozenset[str] = frozenset(SPIKE_CUES)
+
+
+@dataclass(frozen=True)
 class Policy:
     name: str
     rules: tuple[Rule, ...]
@@ -131,6 +163,10 @@ class Policy:
     version: int = 0
     source: str = field(default="", repr=False)
     approvals: tuple[Approval, ...] = ()
+    # The brand's account handles whose posts are S2 ("*": any of them).
+    s2_accounts: frozenset[str] = frozenset()
+    # None: volume spikes are not looked for.
+    volume_spike: VolumeSpike | None = None
 
 
 def parse_duration(value: object, where: str) -> int | None:
@@ -373,11 +409,12 @@ def _parse_approvals(data: object, rules: tuple[Rule, ...]) -> tuple[Approval, .
     return approvals
 
 
-def _parse_severity(severity: object) -> tuple[int, frozenset[str], frozenset[str]]:
+def _parse_severity(severity: object
+                    ) -> tuple[int, frozenset[str], frozenset[str], frozenset[str]]:
     if not isinstance(severity, dict):
-        raise PolicyError("severity: must be a mapping of high_reach_followers, s2_tiers "
-                          "and s3_cues")
-    _check_keys(severity, {"high_reach_followers", "s2_tiers", "s3_cues"}, "severity")
+        raise PolicyError("severity: must be a mapping of high_reach_followers, s2_tiers, "
+                          "s2_accounts and s3_cues")
+    _check_keys(severity, SEVERITY_FIELDS, "severity")
     reach = severity.get("high_reach_followers", 10_000)
     if not isinstance(reach, int) or isinstance(reach, bool) or reach < 0:
         raise PolicyError("severity.high_reach_followers must be a whole number, "
@@ -385,6 +422,7 @@ def _parse_severity(severity: object) -> tuple[int, frozenset[str], frozenset[st
     tiers = severity.get("s2_tiers") or []
     if not (isinstance(tiers, list) and all(isinstance(t, str) for t in tiers)):
         raise PolicyError("severity.s2_tiers must be a list of contact tiers, e.g. [customer, vip]")
+    accounts = _parse_accounts(severity.get("s2_accounts") or [])
     cues = severity.get("s3_cues") or []
     if not (isinstance(cues, list) and all(isinstance(c, str) for c in cues)):
         raise PolicyError("severity.s3_cues must be a list of cue names")
@@ -392,7 +430,81 @@ def _parse_severity(severity: object) -> tuple[int, frozenset[str], frozenset[st
     if unknown:
         raise PolicyError(f"severity.s3_cues: unknown cue {unknown[0]!r} "
                           f"(allowed: {', '.join(conditions.CUES)})")
-    return reach, frozenset(tiers), frozenset(cues)
+    return reach, frozenset(tiers), accounts, frozenset(cues)
+
+
+def _parse_accounts(accounts: object) -> frozenset[str]:
+    """Handles as posts store them (lower case, no @), or "*" for any account."""
+    if not (isinstance(accounts, list) and all(isinstance(a, str) for a in accounts)):
+        raise PolicyError("severity.s2_accounts must be a list of the brand's account handles, "
+                          f"e.g. [kettleco_help], or [\"{ANY_ACCOUNT}\"] for any of them")
+    handles = set()
+    for account in accounts:
+        handle = account.strip().removeprefix("@").lower()
+        if handle != ANY_ACCOUNT and not conditions.ACCOUNT.fullmatch(handle):
+            raise PolicyError(f"severity.s2_accounts: {account!r} is not an account handle "
+                              "(such as kettleco_help or @KettleCo_Help; "
+                              f"\"{ANY_ACCOUNT}\" for any of the brand's accounts)")
+        handles.add(handle)
+    return frozenset(handles)
+
+
+def _spike_minutes(data: dict, name: str, default: int) -> int:
+    where = f"volume_spike.{name}"
+    value = data.get(name, default)
+    minutes = parse_duration(value, where)
+    if minutes is None:
+        raise PolicyError(f"{where}: {value!r} is not a duration such as 30m, 4h or 1d")
+    if minutes % VOLUME_BUCKET_MINUTES:
+        raise PolicyError(f"{where}: {value!r} is not a whole number of quarter hours "
+                          "(15m, 30m, 1h, …): posts are counted per 15 minutes")
+    return minutes
+
+
+def _parse_volume_spike(data: object) -> VolumeSpike | None:
+    """`volume_spike: off` (or no key) turns spikes off; a mapping turns them on, its
+    missing fields taking VolumeSpike's defaults."""
+    if data is None or data is False or data == "off":
+        return None
+    if not isinstance(data, dict):
+        raise PolicyError("volume_spike: must be a mapping of window, baseline, factor, "
+                          f"min_posts and keys, or off; not {data!r}")
+    _check_keys(data, VOLUME_SPIKE_FIELDS, "volume_spike")
+    default = VolumeSpike()
+    window = _spike_minutes(data, "window", default.window_minutes)
+    if window > MAX_SPIKE_WINDOW_MINUTES:
+        raise PolicyError(f"volume_spike.window: at most 1d (a spike is a burst), "
+                          f"not {data['window']!r}")
+    baseline = _spike_minutes(data, "baseline", default.baseline_minutes)
+    if baseline > MAX_SPIKE_BASELINE_MINUTES:
+        raise PolicyError(f"volume_spike.baseline: at most 30d (older counts are not kept), "
+                          f"not {data['baseline']!r}")
+    if baseline <= window:
+        raise PolicyError(f"volume_spike.baseline: {data.get('baseline', '7d')!r} must be "
+                          f"longer than the window ({data.get('window', '1h')!r}): the usual "
+                          "rate is measured over the baseline before the window")
+    factor = data.get("factor", default.factor)
+    if (not isinstance(factor, int | float) or isinstance(factor, bool)
+            or not math.isfinite(factor) or factor <= 1):
+        raise PolicyError("volume_spike.factor must be a number greater than 1 (how many times "
+                          f"the usual rate makes a spike), not {factor!r}")
+    min_posts = data.get("min_posts", default.min_posts)
+    if not isinstance(min_posts, int) or isinstance(min_posts, bool) or min_posts < 1:
+        raise PolicyError("volume_spike.min_posts must be a whole number of at least 1, "
+                          f"not {min_posts!r}")
+    keys = data.get("keys", ["topics", *SPIKE_CUES])
+    allowed = ", ".join(("topics", *SPIKE_CUES))
+    if not (isinstance(keys, list) and keys and all(isinstance(k, str) for k in keys)):
+        raise PolicyError("volume_spike.keys must be a non-empty list of what is watched: "
+                          f"topics and/or cue names, e.g. [topics, outage] (allowed: {allowed})")
+    for key in keys:
+        if key == "volume_spike":
+            raise PolicyError("volume_spike.keys: volume_spike cannot watch itself "
+                              f"(allowed: {allowed})")
+        if key != "topics" and key not in SPIKE_CUES:
+            raise PolicyError(f"volume_spike.keys: unknown key {key!r} (allowed: {allowed})")
+    return VolumeSpike(window, baseline, float(factor), min_posts, "topics" in keys,
+                       frozenset(k for k in keys if k != "topics"))
 
 
 def parse_policy(source: str, version: int = 0,
@@ -406,10 +518,12 @@ def parse_policy(source: str, version: int = 0,
     if not isinstance(data, dict):
         raise PolicyError("a policy must be a YAML mapping with name, severity, rules and "
                           "adjustments")
-    _check_keys(data, {"name", "severity", "rules", "adjustments", "approvals"}, "policy")
+    _check_keys(data, {"name", "severity", "rules", "adjustments", "approvals", "volume_spike"},
+                "policy")
     if "name" in data and not isinstance(data["name"], str):
         raise PolicyError("name: must be text")
-    reach, s2_tiers, s3_cues = _parse_severity(data.get("severity") or {})
+    reach, s2_tiers, s2_accounts, s3_cues = _parse_severity(data.get("severity") or {})
+    volume_spike = _parse_volume_spike(data.get("volume_spike"))
     rules_data = data.get("rules")
     if not isinstance(rules_data, list) or not rules_data:
         raise PolicyError("rules: a policy needs a non-empty list of rules")
@@ -445,6 +559,8 @@ def parse_policy(source: str, version: int = 0,
         version=version,
         source=source,
         approvals=approvals,
+        s2_accounts=s2_accounts,
+        volume_spike=volume_spike,
     )
 
 
@@ -469,11 +585,27 @@ def severity_of(policy: Policy, facts: dict) -> tuple[int, str]:
     s3 = sorted(facts["cues"] & policy.s3_cues)
     if s3:
         return 3, f"severity S3: {', '.join(s3)} cue"
+    # The S2 modifiers all give S2; their order picks the reason shown. Who the
+    # author is says most about whom to involve (an account owner), then the
+    # brand's own channel (everyone who follows the brand sees the post there),
+    # then the author's reach.
     if facts.get("tier") in policy.s2_tiers:
         return 2, f"severity S2: known {facts['tier']}"
+    account = facts.get("account") or ""
+    if account and (account in policy.s2_accounts or ANY_ACCOUNT in policy.s2_accounts):
+        return 2, f"severity S2: on the brand's account @{account}"
     if (facts.get("followers") or 0) >= policy.high_reach_followers:
         return 2, f"severity S2: high reach ({facts['followers']:,} followers)"
     return 1, "severity S1"
+
+
+def judge(policy: Policy, facts: dict) -> tuple[int, Outcome, list[str]]:
+    """The severity, the matrix's outcome and their reasons (severity first) for one post's
+    facts; sets facts["severity"]. Triage, a correction and a volume spike all decide here."""
+    severity, severity_reason = severity_of(policy, facts)
+    facts["severity"] = severity
+    outcome, reasons = decide(policy, facts)
+    return severity, outcome, [severity_reason, *reasons]
 
 
 def evaluate(policy: Policy, facts: dict) -> tuple[Rule, Outcome, list[tuple[Adjustment, dict]]]:

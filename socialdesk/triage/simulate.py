@@ -3,8 +3,11 @@
 Stored posts are replayed from what their triage kept (category, sentiment,
 labels, cues, topics, author context) with the post's channel, visibility and
 followers, so the comparison shows what the policy change alone does: no model
-runs again. A file of posts in the import schema goes through the whole
-engine under each policy instead, since nothing was kept for it.
+runs again. A volume spike is replayed as it was recorded (a stored cue),
+except under a policy with volume spikes off, which never gives that cue. A
+file of posts in the import schema goes through the whole engine under each
+policy instead, since nothing was kept for it; its volume spikes are counted
+within the file's own posts, in file order, as an import of it would count them.
 """
 
 from collections import Counter
@@ -14,6 +17,7 @@ from datetime import datetime
 
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.records import Record
+from socialdesk.triage import spikes
 from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
 from socialdesk.triage.models import Triage
 from socialdesk.triage.policy import NEEDS_RESPONSE, Outcome, Policy, evaluate, severity_of
@@ -125,6 +129,8 @@ def _shown_outcome(outcome: Outcome) -> dict:
 
 
 def _judge(policy: Policy, facts: dict) -> tuple[Outcome, str]:
+    if policy.volume_spike is None and spikes.CUE in facts["cues"]:
+        facts = {**facts, "cues": facts["cues"] - {spikes.CUE}}
     facts["severity"], _ = severity_of(policy, facts)
     rule, outcome, _ = evaluate(policy, facts)
     return outcome, rule.name
@@ -202,10 +208,17 @@ def simulate_records(records: Iterable[Record], current: Policy, candidate: Poli
 
     comparison = Comparison(examples)
     batch: list[PostInput] = []
+    times: list[datetime] = []
+    # The file's posts so far, per subject and quarter hour: its own volume history.
+    counts: spikes.Tally = Counter()
 
-    def run(batch: list[PostInput]) -> None:
+    def run(batch: list[PostInput], times: list[datetime]) -> None:
         before = triage_batch(batch, current)
         after = triage_batch(batch, candidate)
+        # Topics, cues and category come from the text, the same under both policies.
+        counts.update(spikes.tally(spikes.counted(zip(batch, before, times, strict=True))))
+        for policy, results in ((current, before), (candidate, after)):
+            spikes.mark(spikes.counted(zip(batch, results, times, strict=True)), policy, counts)
         for post, old, new in zip(batch, before, after, strict=True):
             old_rule = _rule_name(current, old, post)
             new_rule = _rule_name(candidate, new, post)
@@ -216,11 +229,12 @@ def simulate_records(records: Iterable[Record], current: Policy, candidate: Poli
         if record.direction != Post.Direction.INBOUND:
             continue
         batch.append(record_input(record))
+        times.append(record.created_at)
         if len(batch) >= FILE_BATCH:
-            run(batch)
-            batch = []
+            run(batch, times)
+            batch, times = [], []
     if batch:
-        run(batch)
+        run(batch, times)
     return comparison.report(current, candidate, "file")
 
 

@@ -15,7 +15,14 @@ from socialdesk.accounts.models import User
 from socialdesk.cases.queries import is_admin
 from socialdesk.triage.actions import active_policy, do_activate_policy, do_install_policy
 from socialdesk.triage.models import ResponsePolicy, Topic, Triage
-from socialdesk.triage.policy import SEVERITY_LEVELS, SUPERVISOR, Policy, PolicyError, parse_policy
+from socialdesk.triage.policy import (
+    ANY_ACCOUNT,
+    SEVERITY_LEVELS,
+    SUPERVISOR,
+    Policy,
+    PolicyError,
+    parse_policy,
+)
 from socialdesk.triage.simulate import simulate_stored
 
 DENIED = "Only supervisors and admins see the response policy; ask your supervisor."
@@ -99,8 +106,7 @@ def policy_view(request):
     versions = _versions()
     return render(request, "web/policy.html", {
         "active": next(row for row in versions if row.version == policy.version),
-        "severity": {"s3_cues": sorted(policy.s3_cues), "s2_tiers": sorted(policy.s2_tiers),
-                     "high_reach_followers": f"{policy.high_reach_followers:,}"},
+        "severity": _severity(policy),
         "rules": _rules(policy),
         "adjustments": _adjustments(policy),
         "approvals": _approvals(policy),
@@ -223,6 +229,32 @@ def target(minutes: int | None) -> str:
 
 def _words(value: str) -> str:
     return value.replace("_", " ")
+
+
+def _severity(policy: Policy) -> dict:
+    """The severity modifiers in words."""
+    accounts = sorted(policy.s2_accounts)
+    if ANY_ACCOUNT in accounts:
+        on_account = "any of the brand's own accounts"
+    elif accounts:
+        on_account = "the brand's account " + " or ".join(f"@{a}" for a in accounts)
+    else:
+        on_account = ""
+    spike = policy.volume_spike
+    watched = []
+    if spike and spike.topics:
+        watched.append("any brand topic")
+    if spike and spike.cues:
+        watched.append(("the cue " if len(spike.cues) == 1 else "the cues ")
+                       + ", ".join(sorted(spike.cues)))
+    return {
+        "s3_cues": sorted(policy.s3_cues), "s2_tiers": sorted(policy.s2_tiers),
+        "high_reach_followers": f"{policy.high_reach_followers:,}", "on_account": on_account,
+        "spike": spike and {
+            "window": target(spike.window_minutes), "baseline": target(spike.baseline_minutes),
+            "factor": f"{spike.factor:g}", "min_posts": spike.min_posts,
+            "watched": " and ".join(watched)},
+    }
 
 
 def _rules(policy: Policy) -> list[dict]:

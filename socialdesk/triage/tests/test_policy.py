@@ -85,3 +85,55 @@ def test_personal_data_in_public_moves_the_reply_private():
     outcome, reasons = decide(default_policy(), facts(cues={"personal_data"}))
     assert outcome.reply_mode == "private"
     assert any("personal-data-in-public" in r for r in reasons)
+
+
+def accounts_policy(accounts):
+    return parse_policy(variant(lambda d: d["severity"].update(s2_accounts=accounts)))
+
+
+ON_HELP = (2, "severity S2: on the brand's account @kettleco_help")
+
+
+@pytest.mark.parametrize("accounts, account, expected", [
+    (["kettleco_help"], "kettleco_help", ON_HELP),
+    (["@KettleCo_Help"], "kettleco_help", ON_HELP),
+    (["kettleco_help", "kettleco_community"], "kettleco_help", ON_HELP),
+    (["kettleco_help"], "kettleco_community", (1, "severity S1")),
+    (["kettleco_help"], "", (1, "severity S1")),
+    (["*"], "kettleco_community", (2, "severity S2: on the brand's account @kettleco_community")),
+    (["*"], "", (1, "severity S1")),
+    ([], "kettleco_help", (1, "severity S1")),
+])
+def test_a_post_on_a_listed_brand_account_is_s2(accounts, account, expected):
+    from socialdesk.triage.policy import severity_of
+
+    assert severity_of(accounts_policy(accounts), facts(account=account)) == expected
+
+
+@pytest.mark.parametrize("given, reason", [
+    # S3 cues come first, whatever else holds.
+    (facts(cues={"volume_spike"}, tier="vip", account="kettleco_help", followers=50_000),
+     "severity S3: volume_spike cue"),
+    (facts(cues={"legal", "volume_spike"}), "severity S3: legal, volume_spike cue"),
+    # Then who the author is, then the brand's account, then reach.
+    (facts(tier="vip", account="kettleco_help", followers=50_000), "severity S2: known vip"),
+    (facts(account="kettleco_help", followers=50_000),
+     "severity S2: on the brand's account @kettleco_help"),
+    (facts(followers=50_000), "severity S2: high reach (50,000 followers)"),
+    (facts(), "severity S1"),
+])
+def test_severity_modifiers_apply_in_order(given, reason):
+    from socialdesk.triage.policy import severity_of
+
+    assert severity_of(default_policy(), given)[1] == reason
+
+
+def test_judge_gives_the_severity_the_outcome_and_every_reason():
+    from socialdesk.triage.policy import judge
+
+    given = facts(cues={"volume_spike"})
+    severity, outcome, reasons = judge(default_policy(), given)
+    assert (severity, outcome.decision, outcome.priority) == (3, "escalate", "P0")
+    assert given["severity"] == 3
+    assert reasons[0] == "severity S3: volume_spike cue"
+    assert reasons[1].startswith("policy rule unhappy-customer ")

@@ -69,7 +69,7 @@ def rule_for(policy_source: str, **fact_values) -> str:
      r"rule 'r': when.sentiment: unknown value 'angry' \(allowed: negative, neutral, positive\)"),
     (policy_of(rule("r", {"cues": ["lawsuit"]})),
      r"rule 'r': when.cues: unknown value 'lawsuit' \(allowed: safety, legal, regulator, press, "
-     r"churn, outage, personal_data\)"),
+     r"churn, outage, personal_data, volume_spike\)"),
     (policy_of(rule("r", {"visibility": ["secret"]})), r"when.visibility: unknown value 'secret'"),
     (policy_of(rule("r", {"labels": ["complaint", "moan"]})), r"when.labels: unknown value 'moan'"),
     (policy_of(rule("r", {"category": "complaint"})),
@@ -296,3 +296,111 @@ def test_a_compiled_policy_survives_the_trip_to_a_helper_process():
     assert decide(policy, facts(text="a refund"))[1][0].startswith("policy rule special")
     assert decide(default_policy(), facts())[0] == \
         decide(pickle.loads(pickle.dumps(default_policy())), facts())[0]
+
+
+# --------------------------------------------------------------------------
+# Severity: the brand's own accounts (S2) and volume spikes (S3)
+# --------------------------------------------------------------------------
+
+def spike_policy(volume_spike) -> str:
+    return variant(lambda d: d.update(volume_spike=volume_spike))
+
+
+@pytest.mark.parametrize("source, message", [
+    (variant(lambda d: d["severity"].update(s2_accounts="kettleco_help")),
+     r"severity.s2_accounts must be a list of the brand's account handles, e.g. "
+     r"\[kettleco_help\], or \[\"\*\"\] for any of them"),
+    (variant(lambda d: d["severity"].update(s2_accounts=[3])),
+     r"severity.s2_accounts must be a list"),
+    (variant(lambda d: d["severity"].update(s2_accounts=["kettle co"])),
+     r"severity.s2_accounts: 'kettle co' is not an account handle \(such as kettleco_help"),
+    (variant(lambda d: d["severity"].update(s2_account=["*"])),
+     r"severity: unknown field 's2_account' \(allowed: high_reach_followers, s2_accounts, "
+     r"s2_tiers, s3_cues\)"),
+    (spike_policy("sometimes"),
+     r"volume_spike: must be a mapping of window, baseline, factor, min_posts and keys, or "
+     r"off; not 'sometimes'"),
+    (spike_policy({"window": "1h", "colour": "red"}),
+     r"volume_spike: unknown field 'colour' \(allowed: baseline, factor, keys, min_posts, "
+     r"window\)"),
+    (spike_policy({"window": "soon"}),
+     r"volume_spike.window: 'soon' is not a duration such as 30m, 4h or 1d"),
+    (spike_policy({"window": None}),
+     r"volume_spike.window: None is not a duration such as 30m, 4h or 1d"),
+    (spike_policy({"window": "10m"}),
+     r"volume_spike.window: '10m' is not a whole number of quarter hours \(15m, 30m, 1h, …\)"),
+    (spike_policy({"window": "2d", "baseline": "7d"}),
+     r"volume_spike.window: at most 1d \(a spike is a burst\), not '2d'"),
+    (spike_policy({"baseline": "0d"}),
+     r"volume_spike.baseline: '0d' is not a duration"),
+    (spike_policy({"baseline": "45d"}),
+     r"volume_spike.baseline: at most 30d \(older counts are not kept\), not '45d'"),
+    (spike_policy({"window": "1h", "baseline": "1h"}),
+     r"volume_spike.baseline: '1h' must be longer than the window \('1h'\)"),
+    (spike_policy({"window": "4h", "baseline": "2h"}),
+     r"volume_spike.baseline: '2h' must be longer than the window \('4h'\)"),
+    (spike_policy({"factor": 1}),
+     r"volume_spike.factor must be a number greater than 1 \(how many times the usual rate "
+     r"makes a spike\), not 1"),
+    (spike_policy({"factor": 0.5}), r"volume_spike.factor must be a number greater than 1"),
+    (spike_policy({"factor": "4"}), r"volume_spike.factor must be a number .*, not '4'"),
+    (spike_policy({"factor": True}), r"volume_spike.factor must be a number"),
+    (spike_policy({"factor": float("inf")}), r"volume_spike.factor must be a number"),
+    (spike_policy({"min_posts": 0}),
+     r"volume_spike.min_posts must be a whole number of at least 1, not 0"),
+    (spike_policy({"min_posts": 2.5}), r"volume_spike.min_posts must be a whole number"),
+    (spike_policy({"keys": []}),
+     r"volume_spike.keys must be a non-empty list of what is watched: topics and/or cue "
+     r"names, e.g. \[topics, outage\] \(allowed: topics, safety, legal"),
+    (spike_policy({"keys": "topics"}), r"volume_spike.keys must be a non-empty list"),
+    (spike_policy({"keys": ["topics", "weather"]}),
+     r"volume_spike.keys: unknown key 'weather' \(allowed: topics, safety, legal, regulator, "
+     r"press, churn, outage, personal_data\)"),
+    (spike_policy({"keys": ["volume_spike"]}),
+     r"volume_spike.keys: volume_spike cannot watch itself"),
+    (variant(lambda d: d["severity"].update(s3_cues=["safety", "spike"])),
+     r"severity.s3_cues: unknown cue 'spike' \(allowed: .*personal_data, volume_spike\)"),
+])
+def test_it_rejects_a_bad_severity_modifier_naming_the_field(source, message):
+    with pytest.raises(PolicyError, match=message):
+        parse_policy(source)
+
+
+def test_the_default_policy_counts_the_brands_accounts_and_volume_spikes():
+    policy = default_policy()
+    assert policy.s2_accounts == {"*"}
+    assert "volume_spike" in policy.s3_cues
+    spike = policy.volume_spike
+    assert (spike.window_minutes, spike.baseline_minutes, spike.factor, spike.min_posts) == \
+        (60, 7 * 24 * 60, 4.0, 20)
+    # Every topic and every cue but the spike's own is watched.
+    assert spike.topics and spike.cues == {"safety", "legal", "regulator", "press", "churn",
+                                           "outage", "personal_data"}
+
+
+@pytest.mark.parametrize("written", ["off", False, None])
+def test_volume_spikes_can_be_turned_off(written):
+    assert parse_policy(spike_policy(written)).volume_spike is None
+    assert parse_policy(policy_of()).volume_spike is None  # no key: off
+
+
+def test_a_volume_spike_field_left_out_takes_the_default():
+    spike = parse_policy(spike_policy({"window": "30m", "keys": ["outage", "safety"]}))
+    assert spike.volume_spike.window_minutes == 30
+    assert spike.volume_spike.baseline_minutes == 7 * 24 * 60
+    assert spike.volume_spike.min_posts == 20
+    assert not spike.volume_spike.topics
+    assert spike.volume_spike.cues == {"outage", "safety"}
+
+
+def test_s2_accounts_are_read_as_posts_store_them():
+    policy = parse_policy(variant(lambda d: d["severity"].update(
+        s2_accounts=["@KettleCo_Help", "kettleco_community"])))
+    assert policy.s2_accounts == {"kettleco_help", "kettleco_community"}
+
+
+def test_a_policy_with_the_new_fields_still_pickles_for_the_helper_processes():
+    policy = default_policy()
+    again = pickle.loads(pickle.dumps(policy))
+    assert again.volume_spike == policy.volume_spike
+    assert again.s2_accounts == policy.s2_accounts

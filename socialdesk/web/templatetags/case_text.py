@@ -71,9 +71,12 @@ def _because(reasons: list) -> str:
         elif m := _ADJUSTMENT.fullmatch(reason):
             parts.append(f"“{m['name']}” adjusted it ({m['changes']})")
         elif m := _CUE.fullmatch(reason):
-            cues.append(f"{m['evidence']} ({m['cue']})")
+            if m["cue"] == "volume_spike":
+                parts.append(f"posts on it are spiking ({m['evidence']})")
+            else:
+                cues.append(f"{m['evidence']} ({m['cue']})")
         elif m := _SEVERITY.fullmatch(reason):
-            parts.append(f"severity {m['level']} for {m['why']}")
+            parts.append(f"severity {m['level']}: {m['why']}")
     if cues:
         parts.append("it mentions " + " and ".join(cues))
     return "; ".join(parts)

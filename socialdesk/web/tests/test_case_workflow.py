@@ -336,9 +336,32 @@ def test_the_triage_is_explained_in_plain_words_and_can_still_be_corrected(
     html = page(client, case)
     assert ("Complaint, negative, from a customer with 12,400 followers: respond within "
             "1 hour, publicly then privately, because the rule “unhappy-customer” matched "
-            "(category complaint); severity S2 for high reach (12,400 followers).") in html
+            "(category complaint); severity S2: high reach (12,400 followers).") in html
     assert reverse("web:correct_triage", args=[case.pk, triage.post_id]) in html
     assert "sentiment negative (fast model: negative 0.99)" in html  # every reason, kept
+
+
+def test_a_volume_spike_and_the_brand_s_account_are_explained_in_words(client, case, agent):
+    triage = case.posts.get().triage
+    triage.author = {}
+    triage.first_response_minutes = 30
+    triage.reasons = ["cue outage: 'down'",
+                      "cue volume_spike: 'cue outage: 48 posts in the hour to 14:15 UTC, "
+                      "usually 3.2 an hour'",
+                      "severity S3: outage, volume_spike cue",
+                      "policy rule unhappy-customer (category complaint): respond, P0"]
+    triage.save()
+    client.force_login(agent)
+    html = page(client, case)
+    assert ("because the rule “unhappy-customer” matched (category complaint); posts on it are "
+            "spiking (&#x27;cue outage: 48 posts in the hour to 14:15 UTC, usually 3.2 an "
+            "hour&#x27;); severity S3: outage, volume_spike cue; it mentions &#x27;down&#x27; "
+            "(outage).") in html
+
+    triage.reasons = ["severity S2: on the brand's account @kettleco_help",
+                      "policy rule unhappy-customer (category complaint): respond, P1"]
+    triage.save()
+    assert "severity S2: on the brand&#x27;s account @kettleco_help." in page(client, case)
 
 
 def test_the_history_reads_as_sentences(client, case, agent, teammate, supervisor):

@@ -223,8 +223,25 @@ def test_the_page_shows_the_active_version_and_its_rules_in_order(client, superv
          "by": "a member of pr"}]
     for shown in ["category complaint and not (tier vip)", "(extends unhappy)",
                   "acknowledge then private", "a cue: safety.",
-                  "the contact's tier is vip, or the author has at least 5,000 followers"]:
+                  "the contact's tier is vip, or the author has at least 5,000 followers",
+                  "Volume spikes are not looked for."]:
         assert shown in page
+
+
+def test_the_page_words_the_brand_s_accounts_and_volume_spikes(client, supervisor, admin_user):
+    do_install_policy(SMALL_POLICY.replace(
+        "  s3_cues: [safety]\n",
+        "  s2_accounts: [\"@KettleCo_Help\", kettleco]\n  s3_cues: [safety, volume_spike]\n"
+        "volume_spike: {window: 30m, baseline: 2d, factor: 5, min_posts: 12, "
+        "keys: [topics, outage]}\n"), actor=admin_user)
+    client.force_login(supervisor)
+    page = text(client.get(reverse("web:policy")))
+    assert ("the contact's tier is vip, the post is on the brand&#x27;s account @kettleco "
+            "or @kettleco_help, or the author") in page
+    assert ("Volume spikes: posts on any brand topic and the cue outage get the volume_spike "
+            "cue when the last 30 min holds at least 12 of them, 5 times the usual rate of the "
+            "2 d before.") in page
+    assert "a cue: safety, volume_spike." in page
 
 
 def test_the_history_lists_every_version_with_the_decisions_made_under_it(
