@@ -1,172 +1,43 @@
-"""The response matrix as data: parse, validate and apply a policy.
+"""Parse and check a policy: every field, `extends`, reachability, topics.
 
-A policy is YAML (see default_policy.yaml). Loading it checks every field, so
-an invalid policy is rejected with a message that names the place and says
-what is allowed, and the active one stays in force.
+An invalid policy is rejected with a message that names the place and says
+what is allowed.
 """
 
 import math
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import yaml
 
 from socialdesk.lib import conditions
 from socialdesk.lib.conditions import DECISIONS, PRIORITIES
-
-DEFAULT_POLICY_PATH = Path(__file__).with_name("default_policy.yaml")
-
-REPLY_MODES = ("public", "private", "acknowledge_then_private", "holding_statement", "none")
-# Decisions that put a post in the needs-response set (METRICS.md).
-NEEDS_RESPONSE = ("respond", "escalate")
-# A rule decides the outcome, so it cannot test one; adjustments run after and can.
-RULE_CONDITIONS = conditions.ALL_KEYS - {"decision", "priority", "owner"}
-ADJUSTMENT_CONDITIONS = conditions.ALL_KEYS
-OUTCOME_FIELDS = {"priority", "decision", "owner", "first_response", "reply_mode"}
-REQUIRED_FIELDS = ("decision", "priority", "reply_mode", "owner")
-ADJUSTABLE_FIELDS = {"reply_mode", "decision", "owner", "priority_at_least", "first_response"}
-RULE_FIELDS = {"name", "when", "severity", "extends"} | OUTCOME_FIELDS
-SEVERITY_LEVELS = (1, 2, 3)
-APPROVAL_FIELDS = {"name", "when", "by"}
-# Who approves: the case team's escalation chain, or any member of a named team.
-SUPERVISOR = "supervisor"
-SEVERITY_FIELDS = {"high_reach_followers", "s2_tiers", "s2_accounts", "s3_cues"}
-# In severity.s2_accounts: any of the brand's accounts.
-ANY_ACCOUNT = "*"
-# Volume spikes: posts are counted per quarter hour (triage/spikes.py), so the
-# window and the baseline are whole quarter hours. Counts are kept for the
-# longest window and baseline a policy may ask for, so a policy change never
-# finds its history pruned.
-VOLUME_BUCKET_MINUTES = 15
-MAX_SPIKE_WINDOW_MINUTES = 24 * 60
-MAX_SPIKE_BASELINE_MINUTES = 30 * 24 * 60
-VOLUME_SPIKE_FIELDS = {"window", "baseline", "factor", "min_posts", "keys"}
-# What volume_spike.keys may name besides "topics": every cue but the spike itself.
-SPIKE_CUES = tuple(c for c in conditions.CUES if c != "volume_spike")
-
-
-class PolicyError(ValueError):
-    pass
-
-
-@dataclass(frozen=True)
-class Outcome:
-    decision: str
-    priority: str
-    reply_mode: str
-    owner: str
-    first_response_minutes: int | None
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    when: dict
-    base: dict
-    by_severity: dict[int, dict]
-    # Compiled from `when` once; parse_policy passes the one it checked.
-    condition: conditions.Condition | None = field(default=None, compare=False)
-    extends: str | None = None
-
-    def __post_init__(self):
-        if self.condition is None:
-            object.__setattr__(self, "condition", conditions.parse(self.when, self.name))
-        # The outcome per severity, worked out once: decide runs for every post.
-        object.__setattr__(self, "_outcomes", {})
-        if 1 in self.by_severity:
-            for level in SEVERITY_LEVELS:
-                self._outcomes[level] = self._work_out(level)
-
-    def outcome(self, severity: int) -> Outcome:
-        found = self._outcomes.get(severity)
-        return found if found is not None else self._work_out(severity)
-
-    def _work_out(self, severity: int) -> Outcome:
-        fields = dict(self.base)
-        level = max(s for s in self.by_severity if s <= severity)
-        fields.update(self.by_severity[level])
-        return Outcome(
-            decision=fields["decision"],
-            priority=fields["priority"],
-            reply_mode=fields["reply_mode"],
-            owner=fields["owner"],
-            first_response_minutes=fields.get("first_response"),
-        )
-
-
-@dataclass(frozen=True)
-class Adjustment:
-    name: str
-    when: dict
-    set: dict
-    condition: conditions.Condition | None = field(default=None, compare=False)
-
-    def __post_init__(self):
-        if self.condition is None:
-            object.__setattr__(self, "condition", conditions.parse(self.when, self.name))
-
-
-@dataclass(frozen=True)
-class Approval:
-    """Replies on cases that match wait for `by` ("supervisor" or a team slug).
-
-    `rules` holds the `rule:` test apart from the condition: the shared
-    condition language knows nothing of policy rule names.
-    """
-
-    name: str
-    when: dict
-    by: str
-    condition: conditions.Condition
-    rules: frozenset[str] = frozenset()
-
-    def matches(self, facts: dict) -> bool:
-        if self.rules and facts.get("rule") not in self.rules:
-            return False
-        return self.condition.matches(facts)
-
-    @property
-    def reason(self) -> str:
-        tests = [self.condition.description] if self.condition else []
-        if self.rules:
-            tests.insert(0, "rule " + " or ".join(sorted(self.rules)))
-        return f"approval {self.name} ({' and '.join(tests) or 'always'})"
-
-
-@dataclass(frozen=True)
-class VolumeSpike:
-    """When posts on one subject come far faster than usual (see triage/spikes.py).
-
-    A subject's posts in the `window` that ends with a post's quarter hour
-    make a spike when there are at least `min_posts` of them and their rate is
-    at least `factor` times the rate of the `baseline` before the window.
-    """
-
-    window_minutes: int = 60
-    baseline_minutes: int = 7 * 24 * 60
-    factor: float = 4.0
-    min_posts: int = 20
-    # The subjects watched: every brand topic (when `topics`) and these cues.
-    topics: bool = True
-    cues: frozenset[str] = frozenset(SPIKE_CUES)
-
-
-@dataclass(frozen=True)
-class Policy:
-    name: str
-    rules: tuple[Rule, ...]
-    adjustments: tuple[Adjustment, ...]
-    high_reach_followers: int
-    s2_tiers: frozenset[str]
-    s3_cues: frozenset[str]
-    version: int = 0
-    source: str = field(default="", repr=False)
-    approvals: tuple[Approval, ...] = ()
-    # The brand's account handles whose posts are S2 ("*": any of them).
-    s2_accounts: frozenset[str] = frozenset()
-    # None: volume spikes are not looked for.
-    volume_spike: VolumeSpike | None = None
+from socialdesk.triage.policy.schema import (
+    ADJUSTABLE_FIELDS,
+    ADJUSTMENT_CONDITIONS,
+    ANY_ACCOUNT,
+    APPROVAL_FIELDS,
+    DEFAULT_POLICY_PATH,
+    MAX_SPIKE_BASELINE_MINUTES,
+    MAX_SPIKE_WINDOW_MINUTES,
+    OUTCOME_FIELDS,
+    REPLY_MODES,
+    REQUIRED_FIELDS,
+    RULE_CONDITIONS,
+    RULE_FIELDS,
+    SEVERITY_FIELDS,
+    SEVERITY_LEVELS,
+    SPIKE_CUES,
+    SUPERVISOR,
+    VOLUME_BUCKET_MINUTES,
+    VOLUME_SPIKE_FIELDS,
+    Adjustment,
+    Approval,
+    Policy,
+    PolicyError,
+    Rule,
+    VolumeSpike,
+)
 
 
 def parse_duration(value: object, where: str) -> int | None:
@@ -323,16 +194,6 @@ def _check_reachable(rules: tuple[Rule, ...]) -> None:
                     "move it earlier or narrow the earlier rule")
 
 
-def _referenced(condition: conditions.Condition, key: str) -> set[str]:
-    """Every value a condition names for `key`, inside `any` and `not` too."""
-    found = set(condition.when.get(key, ()))
-    for branch in condition.when.get("any", ()):
-        found |= _referenced(branch, key)
-    if "not" in condition.when:
-        found |= _referenced(condition.when["not"], key)
-    return found
-
-
 def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -> Adjustment:
     where = f"adjustments[{index}]"
     if not isinstance(data, dict):
@@ -344,7 +205,7 @@ def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -
     _check_keys(data, {"name", "when", "set"}, where)
     condition = _condition(data.get("when"), where, ADJUSTMENT_CONDITIONS)
     for key, values in produced.items():
-        unknown = sorted(_referenced(condition, key) - values)
+        unknown = sorted(condition.names(key) - values)
         if unknown:
             raise PolicyError(f"{where}: when.{key}: no rule or earlier adjustment gives "
                               f"{key} {unknown[0]!r}, so the test can never be met "
@@ -568,7 +429,7 @@ def _check_topics(rules: tuple[Rule, ...], others: tuple[Adjustment | Approval, 
                   known: set[str]) -> None:
     for items in (rules, others):
         for item in items:
-            unknown = sorted(_referenced(item.condition, "topics") - known)
+            unknown = sorted(item.condition.names("topics") - known)
             if unknown:
                 shown = ", ".join(sorted(known)) or "none yet"
                 kind = type(item).__name__.lower()
@@ -578,92 +439,3 @@ def _check_topics(rules: tuple[Rule, ...], others: tuple[Adjustment | Approval, 
 
 def default_policy() -> Policy:
     return parse_policy(DEFAULT_POLICY_PATH.read_text())
-
-
-def severity_of(policy: Policy, facts: dict) -> tuple[int, str]:
-    """(severity 1–3, the reason) from the policy's severity modifiers."""
-    s3 = sorted(facts["cues"] & policy.s3_cues)
-    if s3:
-        return 3, f"severity S3: {', '.join(s3)} cue"
-    # The S2 modifiers all give S2; their order picks the reason shown. Who the
-    # author is says most about whom to involve (an account owner), then the
-    # brand's own channel (everyone who follows the brand sees the post there),
-    # then the author's reach.
-    if facts.get("tier") in policy.s2_tiers:
-        return 2, f"severity S2: known {facts['tier']}"
-    account = facts.get("account") or ""
-    if account and (account in policy.s2_accounts or ANY_ACCOUNT in policy.s2_accounts):
-        return 2, f"severity S2: on the brand's account @{account}"
-    if (facts.get("followers") or 0) >= policy.high_reach_followers:
-        return 2, f"severity S2: high reach ({facts['followers']:,} followers)"
-    return 1, "severity S1"
-
-
-def judge(policy: Policy, facts: dict) -> tuple[int, Outcome, list[str]]:
-    """The severity, the matrix's outcome and their reasons (severity first) for one post's
-    facts; sets facts["severity"]. Triage, a correction and a volume spike all decide here."""
-    severity, severity_reason = severity_of(policy, facts)
-    facts["severity"] = severity
-    outcome, reasons = decide(policy, facts)
-    return severity, outcome, [severity_reason, *reasons]
-
-
-def evaluate(policy: Policy, facts: dict) -> tuple[Rule, Outcome, list[tuple[Adjustment, dict]]]:
-    """The rule that decides, the outcome, and each adjustment that changed it with its
-    changes. `decide` words this as reasons; a simulation needs only the outcome."""
-    rule = matched_rule(policy, facts)
-    outcome = rule.outcome(facts["severity"])
-    applied = []
-    adjusted_facts = None
-    for adjustment in policy.adjustments:
-        if adjusted_facts is None:
-            adjusted_facts = dict(facts)
-        adjusted_facts["decision"] = outcome.decision
-        adjusted_facts["priority"] = outcome.priority
-        adjusted_facts["owner"] = outcome.owner
-        if not adjustment.condition.matches(adjusted_facts):
-            continue
-        changes = dict(adjustment.set)
-        floor = changes.pop("priority_at_least", None)
-        if floor and floor < outcome.priority:  # "P0" < "P4": lower is more urgent
-            changes["priority"] = floor
-        if "first_response" in changes:
-            changes["first_response_minutes"] = changes.pop("first_response")
-        changes = {k: v for k, v in changes.items() if getattr(outcome, k) != v}
-        if changes:
-            outcome = Outcome(**{**outcome.__dict__, **changes})
-            applied.append((adjustment, changes))
-    return rule, outcome, applied
-
-
-def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
-    """Apply the matrix to the facts about one post: the outcome and its reasons."""
-    rule, outcome, applied = evaluate(policy, facts)
-    first = rule.outcome(facts["severity"])
-    reasons = [f"policy rule {rule.name} ({rule.condition.description}): "
-               f"{first.decision}, {first.priority}"]
-    for adjustment, changes in applied:
-        shown = ", ".join(f"{k} {v}" for k, v in changes.items())
-        reasons.append(f"adjustment {adjustment.name}: {shown}")
-    return outcome, reasons
-
-
-def matched_rule(policy: Policy, facts: dict) -> Rule:
-    return next(r for r in policy.rules if r.condition.matches(facts))
-
-
-def approval_needed(policy: Policy, facts: dict) -> tuple[str, str]:
-    """(by, reason) of the first approval whose test the case's facts meet, or ("", "").
-
-    The facts are a post's (TriageResult.facts); the "rule" fact is worked out here
-    when absent, so the triage output stays as it is. Rules test no outcome fields,
-    so the facts after adjustments pick the same rule that decided.
-    """
-    if not policy.approvals:
-        return "", ""
-    if "rule" not in facts:
-        facts = {**facts, "rule": matched_rule(policy, facts).name}
-    for approval in policy.approvals:
-        if approval.matches(facts):
-            return approval.by, approval.reason
-    return "", ""
