@@ -120,6 +120,21 @@ class Condition:
                 return False
         return True
 
+    def reads(self) -> frozenset[str]:
+        """The fact keys the condition's tests read: what its answer depends on."""
+        found: set[str] = set()
+        for test, key, value in self._tests:
+            if test is _any:
+                for branch in value:
+                    found |= branch.reads()
+            elif test is _not:
+                found |= value.reads()
+            elif test is _shares_label:
+                found |= {"labels", "category"}
+            else:
+                found.add(key)
+        return frozenset(found)
+
     def names(self, key: str) -> set[str]:
         """Every value the condition names for `key`, inside `any` and `not` too."""
         found = set(self.when.get(key, ()))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from django.conf import settings
 
 from socialdesk.triage import classify
 from socialdesk.triage.classify.datasets import (  # noqa: F401 (the loaders are part of this API)
@@ -24,8 +25,12 @@ from socialdesk.triage.classify.datasets import (  # noqa: F401 (the loaders are
 )
 from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy, default_policy
+from socialdesk.triage.spread import triage_spread
 
 THROUGHPUT = "throughput, posts/s"
+# The same, with the batch spread over the desk's triage processes (TRIAGE_PROCESSES),
+# as the embedded desk triages an import.
+THROUGHPUT_SPREAD = "throughput, all cores"
 COMPLAINT_MEASURES = ("complaint F1", "complaint macro-F1", "complaint F1, model alone")
 SPAM_MEASURES = ("spam F1", "spam F1, model alone")
 # Enough posts to load the models before the clock starts.
@@ -123,7 +128,21 @@ def sentiment_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
             "3 classes; official test split", tier),
         Row(THROUGHPUT, dataset, n, n / seconds,
             "language, models, cues, categories, policy; one process, no database", tier),
+        _spread_row(texts, policy, tier, dataset),
     ]
+
+
+def _spread_row(texts: Sequence[str], policy: Policy, tier: str, dataset: str) -> Row:
+    processes = settings.TRIAGE_PROCESSES
+    posts = [PostInput("x", str(i), text) for i, text in enumerate(texts)]
+    # Start the helper processes and load their models before the clock starts.
+    triage_spread(posts[:WARM_UP * processes], policy, processes, tier=tier)
+    start = time.perf_counter()
+    triage_spread(posts, policy, processes, tier=tier)
+    seconds = time.perf_counter() - start
+    return Row(THROUGHPUT_SPREAD, dataset, len(posts), len(posts) / seconds,
+               f"the same, the batch spread over {processes} process"
+               f"{'' if processes == 1 else 'es'} (TRIAGE_PROCESSES)", tier)
 
 
 def _not_cross_validated(dataset: str, measures: tuple[str, ...], classifier) -> list[Row]:
@@ -184,7 +203,8 @@ def spam_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 
 # (data set, measures it yields, function): the first two name the rows when the data is absent.
 CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
-    ("tweeteval/sentiment test", ("sentiment macro-recall", THROUGHPUT), sentiment_rows),
+    ("tweeteval/sentiment test", ("sentiment macro-recall", THROUGHPUT, THROUGHPUT_SPREAD),
+     sentiment_rows),
     ("complaints-social-media (all)", COMPLAINT_MEASURES, complaint_rows),
     ("tweeteval/offensive test", ("offensive macro-F1",), offensive_rows),
     ("youtube-spam-collection (all 5)", SPAM_MEASURES, spam_rows),

@@ -38,16 +38,18 @@ def _helpers(count: int) -> ProcessPoolExecutor:
 
 
 def triage_spread(posts: list[PostInput], policy: Policy, processes: int,
-                  topics: TopicMatcher | None = None) -> list[TriageResult]:
+                  topics: TopicMatcher | None = None, tier: str | None = None
+                  ) -> list[TriageResult]:
+    """`tier` names the classifier tier (default: TRIAGE_TIER)."""
     shares = min(processes, len(posts) // MIN_PER_PROCESS)
     if shares < 2:
-        return triage_batch(posts, policy, topics)
+        return triage_batch(posts, policy, topics, tier)
     chunks = _split(posts, shares)
     pool = _helpers(processes - 1)
-    futures = [pool.submit(triage_batch, chunk, policy, topics) for chunk in chunks[1:]]
-    results = triage_batch(chunks[0], policy, topics)
+    futures = [pool.submit(triage_batch, chunk, policy, topics, tier) for chunk in chunks[1:]]
+    results = triage_batch(chunks[0], policy, topics, tier)
     for chunk, future in zip(chunks[1:], futures, strict=True):
-        results.extend(_result_or_here(future, chunk, policy, topics))
+        results.extend(_result_or_here(future, chunk, policy, topics, tier))
     return results
 
 
@@ -57,7 +59,8 @@ def _split(posts: list[PostInput], parts: int) -> list[list[PostInput]]:
 
 
 def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy,
-                    topics: TopicMatcher | None = None) -> list[TriageResult]:
+                    topics: TopicMatcher | None = None, tier: str | None = None
+                    ) -> list[TriageResult]:
     """A helper's results, or the same work done here if the helper died.
 
     A helper can die, for instance when a script that imports socialdesk lacks
@@ -70,7 +73,7 @@ def _result_or_here(future: Future, chunk: list[PostInput], policy: Policy,
     except BrokenProcessPool:
         logger.warning("a triage helper process died; triaging its share in this process")
         _pool = None
-        return triage_batch(chunk, policy, topics)
+        return triage_batch(chunk, policy, topics, tier)
 
 
 def triage_in_background(posts: list[PostInput], policy: Policy, processes: int,

@@ -66,8 +66,32 @@ def evaluate(policy: Policy, facts: dict) -> tuple[Rule, Outcome, list[tuple[Adj
     return rule, outcome, applied
 
 
+# Decisions a policy remembers before it starts again (see decide).
+REMEMBERED = 4096
+
+
 def decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
-    """Apply the matrix to the facts about one post: the outcome and its reasons."""
+    """Apply the matrix to the facts about one post: the outcome and its reasons.
+
+    Posts share a few combinations of the facts a policy reads (category,
+    sentiment, cues, severity, channel...), so each combination is decided once
+    and remembered; a policy whose tests read the text decides every post.
+    """
+    keys = policy.decision_keys
+    if keys is None:
+        return _decide(policy, facts)
+    key = tuple(frozenset(value) if isinstance(value := facts.get(k), set) else value
+                for k in keys)
+    known = policy.decisions.get(key)
+    if known is None:
+        if len(policy.decisions) >= REMEMBERED:
+            policy.decisions.clear()
+        outcome, reasons = _decide(policy, facts)
+        known = policy.decisions[key] = outcome, tuple(reasons)
+    return known[0], list(known[1])
+
+
+def _decide(policy: Policy, facts: dict) -> tuple[Outcome, list[str]]:
     rule, outcome, applied = evaluate(policy, facts)
     first = rule.outcome(facts["severity"])
     reasons = [f"policy rule {rule.name} ({rule.condition.description}): "

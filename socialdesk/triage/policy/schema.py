@@ -158,3 +158,21 @@ class Policy:
     s2_accounts: frozenset[str] = frozenset()
     # None: volume spikes are not looked for.
     volume_spike: VolumeSpike | None = None
+    # Decisions already made, by the facts they read (deciding.decide); never pickled.
+    decisions: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        # The facts a decision depends on: what the rules' and adjustments' tests read,
+        # and the severity that picks a rule's outcome. Adjustments read decision,
+        # priority and owner from the outcome, not the facts. None: a test reads the
+        # text, so decisions are not remembered (every post's text differs).
+        read = {"severity"}
+        for item in (*self.rules, *self.adjustments):
+            read |= item.condition.reads()
+        read -= {"decision", "priority", "owner"}
+        keys = None if "text" in read else tuple(sorted(read))
+        object.__setattr__(self, "decision_keys", keys)
+
+    def __getstate__(self) -> dict:
+        # Sent to the helper processes with every batch: without what it remembered.
+        return {**self.__dict__, "decisions": {}}

@@ -124,7 +124,7 @@ def test_evaluate_scores_tiny_data(tmp_path):
     rows = {row.measure: row for row in ev.evaluate(tmp_path)}
     assert rows["sentiment macro-recall"].value == 1.0
     assert rows["sentiment macro-recall"].n == 3
-    assert rows[ev.THROUGHPUT].value > 0
+    assert rows[ev.THROUGHPUT].value > 0 and rows[ev.THROUGHPUT_SPREAD].value > 0
     assert rows["spam F1"].value is None
 
 
@@ -132,7 +132,7 @@ def test_command_prints_a_table_even_with_nothing_to_score(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path))
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["tier", "measure", "data"]
-    assert out.count("skipped: ") == 8
+    assert out.count("skipped: ") == 9
     assert "did not train on" in out
 
 
@@ -161,11 +161,11 @@ def test_evaluate_on_the_shared_data():
             pytest.fail(message)
         pytest.skip(message)
     rows = ev.evaluate(data_dir)
-    assert len(rows) == 8
+    assert len(rows) == 9
     for row in rows:
         assert row.value is not None, row.note
         assert row.n == KNOWN_N[row.dataset]
-        if row.measure == ev.THROUGHPUT:
+        if row.measure in (ev.THROUGHPUT, ev.THROUGHPUT_SPREAD):
             assert row.value > 0
         else:
             assert 0 <= row.value <= 1, row

@@ -4,7 +4,13 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from socialdesk.triage.evaluation import THROUGHPUT, Row, default_data_dir, evaluate
+from socialdesk.triage.evaluation import (
+    THROUGHPUT,
+    THROUGHPUT_SPREAD,
+    Row,
+    default_data_dir,
+    evaluate,
+)
 
 COLUMNS = ("tier", "measure", "data set", "n", "value", "note")
 
@@ -12,7 +18,7 @@ COLUMNS = ("tier", "measure", "data set", "n", "value", "note")
 def cells(row: Row) -> tuple[str, ...]:
     if row.value is None:
         value = "-"
-    elif row.measure == THROUGHPUT:
+    elif row.measure in (THROUGHPUT, THROUGHPUT_SPREAD):
         value = f"{row.value:,.0f}"
     else:
         value = f"{row.value:.3f}"
