@@ -390,6 +390,11 @@ _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         r"where (?:is|can|do)", r"does (?:it|the|this|anyone)", r"do you", r"can (?:i|you|we)",
         r"is (?:it|there|this)", r"are (?:there|you)", r"anyone know", r"any idea",
         r"wondering", r"help me", r"quick question",
+        # Requests for help, however they are punctuated.
+        r"(?:please|pls|plz) (?:help|advise|assist|check|look into)", r"need (?:some |your )?help",
+        r"can (?:someone|somebody|anyone)", r"any ?way (?:i|to)", r"is there (?:a|any) way",
+        r"how come", r"why (?:does|did|is|are|do|won'?t|can'?t|isn'?t|doesn'?t)",
+        r"get back to me", r"kindly",
     ),
     "praise": (
         r"love", r"loving", r"thanks?", r"thank you", r"great", r"amazing", r"awesome",
@@ -410,6 +415,8 @@ STRONG_COMPLAINT = WordPattern(
     r"charged (?:me |my card |my account |us )?(?:twice|double|again)",
     r"double (?:charged|payment)", r"(?:two|2) payments", r"leak(?:s|ing|ed)", r"faulty",
     r"broken", r"no (?:reply|response|answer)", r"damaged", r"missing",
+    # Asking the brand to fix something says it is broken.
+    r"(?:please |pls |plz )?fix (?:this|it|that|my|the|your)",
 )
 
 

@@ -17,9 +17,12 @@ from django.conf import settings
 
 from socialdesk.triage import classify
 from socialdesk.triage.classify.datasets import (  # noqa: F401 (the loaders are part of this API)
+    SUPPORT_BRANDS,
     YOUTUBE_FILES,
     default_data_dir,
     load_complaints,
+    load_customer_posts,
+    load_support_tweets,
     load_tweeteval,
     load_youtube,
 )
@@ -201,6 +204,41 @@ def spam_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     ]
 
 
+SUPPORT = "twcs-ericsson-labeled (3 brands)"
+SUPPORT_MEASURES = ("answered, customer tweets", "answered as complaint, bad support",
+                    "praise not read as complaint")
+
+
+def support_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
+    """Decisions on real posts from a domain no model trained on: customer tweets to
+    three brands' support accounts, every one answered by the brand's agents."""
+    items = load_support_tweets(data_dir / "twcs-ericsson-labeled")
+    # The spam head learned "not spam" from customer tweets of the same corpus:
+    # any tweet it saw is left out here.
+    try:
+        seen = set(load_customer_posts(data_dir))
+    except FileNotFoundError:
+        seen = set()
+    items = [item for item in items if item[0] not in seen]
+    results = _triage([text for text, _, _ in items], "x", policy, classifier)
+    answered = [r.outcome.decision in ("respond", "escalate") for r in results]
+    bad = [(r, ok) for (_, _, topics), r, ok in zip(items, results, answered, strict=True)
+           if "Bad Support" in topics]
+    praise = [r for (_, _, topics), r in zip(items, results, strict=True)
+              if "Service Praise" in topics]
+    tier = classifier.tier
+    return [
+        Row(SUPPORT_MEASURES[0], SUPPORT, len(items), _ratio(sum(answered), len(items)),
+            "decided respond or escalate; the brands answered every one", tier),
+        Row(SUPPORT_MEASURES[1], SUPPORT, len(bad),
+            _ratio(sum(ok and r.category == "complaint" for r, ok in bad), len(bad)),
+            "tweets labelled Bad Support: answered, primary category complaint", tier),
+        Row(SUPPORT_MEASURES[2], SUPPORT, len(praise),
+            _ratio(sum(r.category != "complaint" for r in praise), len(praise)),
+            "tweets labelled Service Praise: primary category not complaint", tier),
+    ]
+
+
 # (data set, measures it yields, function): the first two name the rows when the data is absent.
 CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
     ("tweeteval/sentiment test", ("sentiment macro-recall", THROUGHPUT, THROUGHPUT_SPREAD),
@@ -208,6 +246,7 @@ CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
     ("complaints-social-media (all)", COMPLAINT_MEASURES, complaint_rows),
     ("tweeteval/offensive test", ("offensive macro-F1",), offensive_rows),
     ("youtube-spam-collection (all 5)", SPAM_MEASURES, spam_rows),
+    (SUPPORT, SUPPORT_MEASURES, support_rows),
 )
 
 

@@ -15,6 +15,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 YOUTUBE_FILES = ("Youtube01-Psy.csv", "Youtube02-KatyPerry.csv", "Youtube03-LMFAO.csv",
                  "Youtube04-Eminem.csv", "Youtube05-Shakira.csv")
 SENTIMENTS = ("negative", "neutral", "positive")
+# The hand-labelled customer tweets of the ERICSSON paper, one file per brand.
+SUPPORT_BRANDS = ("AmazonHelp", "AppleSupport", "SpotifyCares")
 
 
 def default_data_dir() -> Path:
@@ -68,3 +70,16 @@ def load_customer_posts(data_dir: Path) -> list[str]:
     with path.open(encoding="utf-8", newline="") as f:
         posts += [row["text"] for row in csv.DictReader(f) if row["inbound"] == "True"]
     return posts
+
+
+def load_support_tweets(folder: Path) -> list[tuple[str, str, frozenset[str]]]:
+    """(text, brand, topics) for the labelled customer tweets to three brands' support
+    accounts (twcs-ericsson-labeled). Every one of them was answered by the brand."""
+    items = []
+    for brand in SUPPORT_BRANDS:
+        with (folder / f"twcs-{brand}-200-inbound.csv").open(encoding="utf-8", newline="") as f:
+            reader = csv.DictReader(f)
+            topics = reader.fieldnames[reader.fieldnames.index("company") + 1:]
+            items += [(row["text"], brand, frozenset(t for t in topics if row[t] == "1"))
+                      for row in reader]
+    return items

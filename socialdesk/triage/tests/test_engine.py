@@ -25,6 +25,24 @@ def test_each_category_rule(text, category):
     assert any(r.startswith(f"category {category}") for r in result.reasons)
 
 
+@pytest.mark.parametrize("text", [
+    "can someone message me about my gift card please",
+    "I need some help setting up family sharing",
+    "any way I can see which plan I'm on",
+    "how come my order shows two delivery dates",
+])
+def test_a_request_for_help_is_answered_however_it_is_punctuated(text):
+    result = triage(text)
+    assert result.category == "question" and result.outcome.decision == "respond", \
+        result.reasons
+
+
+def test_asking_the_brand_to_fix_something_is_a_complaint_even_with_swearing():
+    result = triage("fix my damn app already, it logs me out every hour")
+    assert result.category == "complaint" and result.outcome.decision == "respond"
+    assert any("'fix my' names a failure" in reason for reason in result.reasons)
+
+
 def test_safety_makes_severity_three_and_escalates():
     result = triage("the toaster caught fire in my kitchen")
     assert (result.severity, result.outcome.decision, result.outcome.priority) == \

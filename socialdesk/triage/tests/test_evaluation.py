@@ -14,7 +14,10 @@ KNOWN_N = {
     "complaints-social-media (all)": 3_449,
     "tweeteval/offensive test": 860,
     "youtube-spam-collection (all 5)": 1_956,
+    ev.SUPPORT: 600,
 }
+# The support tweets' measures that count only the tweets with one label (SOURCE.md).
+LABELLED_N = {"answered as complaint, bad support": 19, "praise not read as complaint": 5}
 
 
 # Metrics on confusions small enough to work out by hand.
@@ -95,6 +98,40 @@ def write_youtube(folder, names):
             writer.writerow([f"h{i}", "b", "2014-01-01T00:00:00", "nice song", 0])
 
 
+def write_support(folder):
+    folder.mkdir(parents=True, exist_ok=True)
+    for brand in ev.SUPPORT_BRANDS:
+        with (folder / f"twcs-{brand}-200-inbound.csv").open("w", encoding="utf-8",
+                                                            newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["", "tweet_id", "text", "company", "Bad Support", "Service Praise"])
+            writer.writerow([0, 1, "@help my order never arrived, awful", brand, "1", ""])
+            writer.writerow([1, 2, "your support team was fantastic, thank you", brand, "", "1"])
+            writer.writerow([2, 3, "where is my parcel?", brand, "", ""])
+
+
+def test_load_support_tweets_reads_each_brand_s_topics(tmp_path):
+    write_support(tmp_path)
+    items = ev.load_support_tweets(tmp_path)
+    assert len(items) == 9
+    assert items[:3] == [("@help my order never arrived, awful", "AmazonHelp",
+                          frozenset({"Bad Support"})),
+                         ("your support team was fantastic, thank you", "AmazonHelp",
+                          frozenset({"Service Praise"})),
+                         ("where is my parcel?", "AmazonHelp", frozenset())]
+
+
+def test_support_rows_score_the_desk_s_decisions(tmp_path):
+    write_support(tmp_path / "twcs-ericsson-labeled")
+    rows = {row.measure: row for row in ev.evaluate(tmp_path) if row.dataset == ev.SUPPORT}
+    assert (rows["answered, customer tweets"].n, rows["answered, customer tweets"].value) == (
+        9, 1.0)
+    assert rows["answered as complaint, bad support"].n == 3
+    assert rows["answered as complaint, bad support"].value == 1.0
+    assert (rows["praise not read as complaint"].n,
+            rows["praise not read as complaint"].value) == (3, 1.0)
+
+
 def test_load_youtube_reads_all_five_files(tmp_path):
     write_youtube(tmp_path, ev.YOUTUBE_FILES)
     items = ev.load_youtube(tmp_path)
@@ -132,7 +169,7 @@ def test_command_prints_a_table_even_with_nothing_to_score(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path))
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["tier", "measure", "data"]
-    assert out.count("skipped: ") == 9
+    assert out.count("skipped: ") == 12
     assert "did not train on" in out
 
 
@@ -161,10 +198,10 @@ def test_evaluate_on_the_shared_data():
             pytest.fail(message)
         pytest.skip(message)
     rows = ev.evaluate(data_dir)
-    assert len(rows) == 9
+    assert len(rows) == 12
     for row in rows:
         assert row.value is not None, row.note
-        assert row.n == KNOWN_N[row.dataset]
+        assert row.n == LABELLED_N.get(row.measure, KNOWN_N[row.dataset])
         if row.measure in (ev.THROUGHPUT, ev.THROUGHPUT_SPREAD):
             assert row.value > 0
         else:
