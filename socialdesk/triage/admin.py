@@ -6,12 +6,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from socialdesk.triage.actions import do_activate_policy, do_install_policy, refuse_if_used
+from socialdesk.triage.forms import policy_upload_text
 from socialdesk.triage.models import ResponsePolicy, Topic
 from socialdesk.triage.policy import DEFAULT_POLICY_PATH, PolicyError, parse_policy
 from socialdesk.triage.queries import topic_uses
 from socialdesk.triage.topics import TopicError, check_topic, spec_from
-
-MAX_UPLOAD_BYTES = 512 * 1024
 
 
 class NewPolicyVersionForm(forms.ModelForm):
@@ -34,16 +33,10 @@ class NewPolicyVersionForm(forms.ModelForm):
         cleaned = super().clean()
         upload = cleaned.get("upload")
         if upload:
-            if not upload.name.lower().endswith((".yaml", ".yml")):
-                self.add_error("upload", "Upload a .yaml or .yml file.")
-                return cleaned
-            if upload.size > MAX_UPLOAD_BYTES:
-                self.add_error("upload", f"The file is over {MAX_UPLOAD_BYTES // 1024} KB.")
-                return cleaned
             try:
-                cleaned["source"] = upload.read().decode("utf-8")
-            except UnicodeDecodeError:
-                self.add_error("upload", "The file is not UTF-8 text.")
+                cleaned["source"] = policy_upload_text(upload)
+            except forms.ValidationError as e:
+                self.add_error("upload", e)
                 return cleaned
         source = cleaned.get("source") or ""
         if not source.strip():

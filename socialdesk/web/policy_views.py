@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from socialdesk.accounts.models import User
 from socialdesk.cases.queries import is_admin
 from socialdesk.triage.actions import active_policy, do_activate_policy, do_install_policy
+from socialdesk.triage.forms import policy_upload_text
 from socialdesk.triage.models import ResponsePolicy, Topic, Triage
 from socialdesk.triage.policy import (
     ANY_ACCOUNT,
@@ -27,7 +28,6 @@ from socialdesk.triage.simulate import simulate_stored
 
 DENIED = "Only supervisors and admins see the response policy; ask your supervisor."
 EDIT_DENIED = "Only admins change the response policy; ask an admin."
-MAX_UPLOAD_BYTES = 1024 * 1024
 MAX_SOURCE_CHARS = 1024 * 1024
 LIMITS = {"1000": 1000, "10000": 10_000, "all": None}
 DEFAULT_LIMIT = "10000"
@@ -71,16 +71,10 @@ class PolicySourceForm(forms.Form):
         cleaned = super().clean()
         upload = cleaned.get("upload")
         if upload:
-            if not upload.name.lower().endswith((".yaml", ".yml")):
-                self.add_error("upload", "Upload a .yaml or .yml file.")
-                return cleaned
-            if upload.size > MAX_UPLOAD_BYTES:
-                self.add_error("upload", "The file is over 1 MB; a policy is a few kilobytes.")
-                return cleaned
             try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                self.add_error("upload", "The file is not UTF-8 text.")
+                text = policy_upload_text(upload)
+            except forms.ValidationError as e:
+                self.add_error("upload", e)
                 return cleaned
             cleaned["source"] = text
             # The page shows the uploaded text in the box, ready for the next step.
