@@ -2,7 +2,8 @@
 
 Builds the demo desk (the bundled sample and Brightkettle's org chart) in a
 temporary data directory, serves it on a free port, and saves 1280×800 PNGs of
-the inbox, a case, the approvals page, the report and a contact's profile.
+the inbox, a case, the approvals page, the report, a contact's profile and the
+response policy.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
@@ -123,7 +124,8 @@ def shoot(base: str, demo: dict, out: Path) -> list[Path]:
              ("agent", "case.png", f"/cases/{demo['case']}/"),
              ("admin", "approvals.png", "/approvals/"),
              ("admin", "report.png", "/reports/"),
-             ("admin", "contact.png", f"/contacts/{demo['contact']}/")]
+             ("admin", "contact.png", f"/contacts/{demo['contact']}/"),
+             ("admin", "policy.png", "/policy/")]
     saved = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
