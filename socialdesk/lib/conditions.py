@@ -51,7 +51,9 @@ LIST_KEYS = {
 # Keys whose fact is a set: the condition holds when the sets share a value.
 SET_KEYS = ("cues", "labels", "topics")
 INT_KEYS = {"severity_at_least": (1, 3), "followers_at_least": (0, None)}
-BOOL_KEYS = ("repeat_poster", "has_account_owner")
+BOOL_KEYS = ("repeat_poster", "has_account_owner", "to_brand_account")
+# The fact each yes/no key reads, where it is not the key itself.
+_BOOL_FACTS = {"has_account_owner": "account_owner", "to_brand_account": "account"}
 COMBINATORS = ("any", "not")
 ALL_KEYS = (set(LIST_KEYS) | set(SET_KEYS) | set(INT_KEYS) | set(BOOL_KEYS)
             | {"text_matches", "keywords"} | set(COMBINATORS))
@@ -239,7 +241,7 @@ def parse(when: object, where: str, allowed: set[str] = ALL_KEYS,
             if not isinstance(value, bool):
                 raise ConditionError(f"{place}: must be true or false, not {value!r}")
             values = value
-            fact = "account_owner" if key == "has_account_owner" else key
+            fact = _BOOL_FACTS.get(key, key)
             tests.append((_is, fact, value))
             described.append(shown if value else f"not {shown}")
         elif key == "text_matches":

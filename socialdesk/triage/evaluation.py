@@ -205,8 +205,8 @@ def spam_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 
 
 SUPPORT = "twcs-ericsson-labeled (3 brands)"
-SUPPORT_MEASURES = ("answered, customer tweets", "answered as complaint, bad support",
-                    "praise not read as complaint")
+SUPPORT_MEASURES = ("answered, customer tweets", "answered, as addressed to the brand",
+                    "answered as complaint, bad support", "praise not read as complaint")
 
 
 def support_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
@@ -222,6 +222,10 @@ def support_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     items = [item for item in items if item[0] not in seen]
     results = _triage([text for text, _, _ in items], "x", policy, classifier)
     answered = [r.outcome.decision in ("respond", "escalate") for r in results]
+    # The same tweets as a connector delivers them: each addressed to the brand's account.
+    addressed = triage_batch([PostInput("x", str(i), text, account=brand.lower())
+                              for i, (text, brand, _) in enumerate(items)], policy,
+                             tier=classifier)
     bad = [(r, ok) for (_, _, topics), r, ok in zip(items, results, answered, strict=True)
            if "Bad Support" in topics]
     praise = [r for (_, _, topics), r in zip(items, results, strict=True)
@@ -229,11 +233,17 @@ def support_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     tier = classifier.tier
     return [
         Row(SUPPORT_MEASURES[0], SUPPORT, len(items), _ratio(sum(answered), len(items)),
-            "decided respond or escalate; the brands answered every one", tier),
-        Row(SUPPORT_MEASURES[1], SUPPORT, len(bad),
+            "decided respond or escalate, from the text alone; the brands answered every one",
+            tier),
+        Row(SUPPORT_MEASURES[1], SUPPORT, len(items),
+            _ratio(sum(r.outcome.decision in ("respond", "escalate") for r in addressed),
+                   len(items)),
+            "the same, each tweet with the account it was addressed to, as a connector gives it",
+            tier),
+        Row(SUPPORT_MEASURES[2], SUPPORT, len(bad),
             _ratio(sum(ok and r.category == "complaint" for r, ok in bad), len(bad)),
             "tweets labelled Bad Support: answered, primary category complaint", tier),
-        Row(SUPPORT_MEASURES[2], SUPPORT, len(praise),
+        Row(SUPPORT_MEASURES[3], SUPPORT, len(praise),
             _ratio(sum(r.category != "complaint" for r in praise), len(praise)),
             "tweets labelled Service Praise: primary category not complaint", tier),
     ]

@@ -46,7 +46,8 @@ def test_the_facts_a_condition_reads_include_those_inside_any_and_not():
 
 
 def test_the_built_in_policy_decides_on_a_few_facts_and_a_keyword_policy_on_each_text():
-    assert default_policy().decision_keys == ("category", "cues", "severity", "visibility")
+    assert default_policy().decision_keys == ("account", "category", "cues", "severity",
+                                              "visibility")
     assert parse_policy(WITH_KEYWORDS).decision_keys is None
 
 

@@ -43,6 +43,18 @@ def test_asking_the_brand_to_fix_something_is_a_complaint_even_with_swearing():
     assert any("'fix my' names a failure" in reason for reason in result.reasons)
 
 
+def test_a_post_nothing_explains_is_answered_when_addressed_to_the_brand_s_account():
+    text = "I would like to have a word with you"
+    alone, addressed = triage(text), triage(text, account="kettleco_help")
+    assert (alone.category, alone.outcome.decision) == ("other", "monitor")
+    assert (addressed.category, addressed.outcome.decision) == ("other", "respond")
+    assert any(r.startswith("policy rule addressed-to-us (to brand account)")
+               for r in addressed.reasons)
+    # An insult sent to the brand is still a troll's, monitored.
+    assert triage("You are all incompetent clowns",
+                  account="kettleco_help").outcome.decision == "monitor"
+
+
 def test_safety_makes_severity_three_and_escalates():
     result = triage("the toaster caught fire in my kitchen")
     assert (result.severity, result.outcome.decision, result.outcome.priority) == \

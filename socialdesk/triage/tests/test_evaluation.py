@@ -126,6 +126,7 @@ def test_support_rows_score_the_desk_s_decisions(tmp_path):
     rows = {row.measure: row for row in ev.evaluate(tmp_path) if row.dataset == ev.SUPPORT}
     assert (rows["answered, customer tweets"].n, rows["answered, customer tweets"].value) == (
         9, 1.0)
+    assert rows["answered, as addressed to the brand"].value == 1.0
     assert rows["answered as complaint, bad support"].n == 3
     assert rows["answered as complaint, bad support"].value == 1.0
     assert (rows["praise not read as complaint"].n,
@@ -169,7 +170,7 @@ def test_command_prints_a_table_even_with_nothing_to_score(tmp_path, capsys):
     call_command("evaluate", data=str(tmp_path))
     out = capsys.readouterr().out
     assert out.splitlines()[0].split()[:3] == ["tier", "measure", "data"]
-    assert out.count("skipped: ") == 12
+    assert out.count("skipped: ") == 13
     assert "did not train on" in out
 
 
@@ -198,7 +199,7 @@ def test_evaluate_on_the_shared_data():
             pytest.fail(message)
         pytest.skip(message)
     rows = ev.evaluate(data_dir)
-    assert len(rows) == 12
+    assert len(rows) == 13
     for row in rows:
         assert row.value is not None, row.note
         assert row.n == LABELLED_N.get(row.measure, KNOWN_N[row.dataset])

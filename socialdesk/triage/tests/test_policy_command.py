@@ -103,7 +103,7 @@ def test_validate_says_what_a_valid_file_holds(db, tmp_path):
     path = tmp_path / "candidate.yaml"
     path.write_text(praise_monitored())
     assert policy("validate", str(path)).strip() == \
-        f"{path}: valid. {PRAISE_MONITORED}: 10 rules, 3 adjustments"
+        f"{path}: valid. {PRAISE_MONITORED}: 11 rules, 3 adjustments"
 
 
 @pytest.mark.parametrize("args, message", [
