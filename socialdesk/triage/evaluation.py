@@ -148,16 +148,28 @@ def _spread_row(texts: Sequence[str], policy: Policy, tier: str, dataset: str) -
                f"{'' if processes == 1 else 'es'} (TRIAGE_PROCESSES)", tier)
 
 
-def _not_cross_validated(dataset: str, measures: tuple[str, ...], classifier) -> list[Row]:
-    # Retraining per fold is the fast recipe's; the accurate tier records its own
-    # cross-validated figures when it is trained (accurate-v1.json).
-    note = "not cross-validated here for this tier: see the figures its training recorded"
-    return [Row(measure, dataset, 0, None, note, classifier.tier) for measure in measures]
+def _not_cross_validated(dataset: str, measures: tuple[str, ...], classifier,
+                         head: str) -> list[Row]:
+    """Retraining per fold is the fast recipe's. The accurate tier is fine-tuned
+    once per fold when it is trained and records its heads' figures
+    (accurate-v2.json): they stand in for the "model alone" row."""
+    meta = getattr(classifier, "meta", {})
+    recorded = next((h.get("figure") for h in meta.get("heads", ()) if h["name"] == head), None)
+    note = "not cross-validated here for this tier"
+    rows = []
+    for measure in measures:
+        if recorded and measure.endswith("model alone"):
+            rows.append(Row(measure, dataset, recorded["n"], recorded["value"],
+                            f"recorded by its training: {recorded['on']}", classifier.tier))
+        else:
+            rows.append(Row(measure, dataset, 0, None, note, classifier.tier))
+    return rows
 
 
 def complaint_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     if classifier.tier != "fast":
-        return _not_cross_validated("complaints-social-media (all)", COMPLAINT_MEASURES, classifier)
+        return _not_cross_validated("complaints-social-media (all)", COMPLAINT_MEASURES,
+                                    classifier, "complaint")
     items = load_complaints(data_dir / "complaints-social-media" / "complaints-data.csv")
     gold = [g for _, g in items]
     results, probabilities = _cross_validated(items, "complaint", "x", policy, classifier,
@@ -188,7 +200,8 @@ def offensive_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 
 def spam_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
     if classifier.tier != "fast":
-        return _not_cross_validated("youtube-spam-collection (all 5)", SPAM_MEASURES, classifier)
+        return _not_cross_validated("youtube-spam-collection (all 5)", SPAM_MEASURES,
+                                    classifier, "spam")
     items = load_youtube(data_dir / "youtube-spam-collection")
     gold = [g for _, g in items]
     results, probabilities = _cross_validated(items, "spam", "youtube", policy, classifier,

