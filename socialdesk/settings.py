@@ -186,6 +186,15 @@ PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 1000)
 # Processes that share the triage of a large batch in the embedded mode (see
 # triage/spread.py); Celery workers are the parallelism of the scale-out mode.
 TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_count() or 1, 4))
+# The accurate tier's encoder runs on threads of its own: each of those
+# processes gets its share of the cores, or they would take turns on the same
+# ones. Read from the environment, which the helper processes inherit.
+TRIAGE_ENCODER_THREADS = env_int("TRIAGE_ENCODER_THREADS",
+                                 max(1, (os.cpu_count() or 1) // TRIAGE_PROCESSES))
+if TRIAGE_ENCODER_THREADS < 1:
+    raise ImproperlyConfigured(f"TRIAGE_ENCODER_THREADS={TRIAGE_ENCODER_THREADS}: "
+                               "use a number of threads, 1 or more")
+os.environ["TRIAGE_ENCODER_THREADS"] = str(TRIAGE_ENCODER_THREADS)
 # Which trained tier judges posts: fast (default), accurate or cascade (both
 # need `pip install 'socialdesk[ml]'`); see socialdesk/triage/classify/.
 TRIAGE_TIER = env("TRIAGE_TIER", "fast")

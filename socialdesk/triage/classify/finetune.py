@@ -15,8 +15,8 @@ from `folds`, five more runs that each hold one fold of the data set out of
 everything (training and the customer posts the spam head learns as "not
 spam"), and score it with the epoch the validation splits chose.
 
-Training wants an accelerator (about a minute a run on one GPU; hours on two
-CPU cores) and the `train` extra (PyTorch and transformers). The desk itself
+Training wants an accelerator (minutes a run on one GPU; hours on two CPU
+cores) and the `train` extra (PyTorch and transformers). The desk itself
 never runs PyTorch: `export` writes the tuned encoder as an ONNX graph with
 int8 weights, which onnxruntime runs on any CPU (accurate.TunedEncoder).
 Training is seeded; on a GPU, kernels may still differ in the last bits.
@@ -28,6 +28,7 @@ import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -37,12 +38,10 @@ from socialdesk.triage.classify.datasets import load_complaints, load_tweeteval,
 from socialdesk.triage.classify.train import SEED, balance_offsets, head_data
 
 HEADS = (("sentiment", 3), ("complaint", 1), ("offensive", 1), ("spam", 1), ("irony", 1))
-COLUMNS = {}
-_col = 0
-for _name, _n in HEADS:
-    COLUMNS[_name] = slice(_col, _col + _n)
-    _col += _n
-OUTPUTS = _col
+OUTPUTS = sum(n for _, n in HEADS)
+# Each head's columns of the output, in the order of HEADS.
+COLUMNS = {name: slice(start, start + n) for (name, n), start in
+           zip(HEADS, accumulate((n for _, n in HEADS), initial=0), strict=False)}
 MAX_LENGTH = 128
 # Heads with fewer examples than this are shown theirs again within an epoch.
 MIN_PER_EPOCH = 12_000

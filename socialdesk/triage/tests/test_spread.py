@@ -1,3 +1,6 @@
+import os
+import subprocess
+import sys
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 
@@ -24,3 +27,20 @@ def test_small_batches_stay_in_this_process(monkeypatch):
     posts = [PostInput("x", str(i), "how do I descale it?") for i in range(10)]
     assert spread.triage_spread(posts, default_policy(), processes=4)[0].category == "question"
     assert len(spread.triage_in_background(posts, default_policy(), processes=4)()) == 10
+
+
+def _encoder_threads(**env):
+    environment = {k: v for k, v in os.environ.items() if k != "TRIAGE_ENCODER_THREADS"}
+    run = subprocess.run(
+        [sys.executable, "-c", "import os, socialdesk.settings as s; "
+         "print(s.TRIAGE_ENCODER_THREADS, os.environ['TRIAGE_ENCODER_THREADS'])"],
+        env=environment | env, capture_output=True, text=True)
+    return run.stdout.split(), run.stderr
+
+
+def test_each_triage_process_gives_the_encoder_its_share_of_the_cores():
+    share = str(max(1, (os.cpu_count() or 1) // 2))
+    assert _encoder_threads(TRIAGE_PROCESSES="2")[0] == [share, share]
+    assert _encoder_threads(TRIAGE_PROCESSES="2", TRIAGE_ENCODER_THREADS="3")[0] == ["3", "3"]
+    out, err = _encoder_threads(TRIAGE_ENCODER_THREADS="0")
+    assert out == [] and "TRIAGE_ENCODER_THREADS=0" in err
