@@ -8,17 +8,11 @@ mode the Celery workers are the parallelism and this stays at one process.
 The policy and the topic matcher travel to the helpers with every chunk, so
 both must pickle small: a TopicMatcher pickles as its specs and each helper
 keeps the matcher it builds from them.
-
-The accurate tier's encoder runs on several threads of its own. When the
-batch is spread, each process gets its share of the cores for it
-(TRIAGE_ENCODER_THREADS, unless that is set): two processes each using every
-core would only take turns.
 """
 
 import logging
 import math
 import multiprocessing
-import os
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,20 +28,12 @@ logger = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
 
 
-def share_cores(processes: int) -> None:
-    """Give this process's encoder its share of the cores, unless set already.
-    Takes effect when the accurate tier is loaded, so it is called before."""
-    threads = max(1, (os.cpu_count() or 1) // processes)
-    os.environ.setdefault("TRIAGE_ENCODER_THREADS", str(threads))
-
-
 def _helpers(count: int) -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn, not fork: a forked child would inherit the parent's open
         # database connections and threads.
-        _pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
-                                    initializer=share_cores, initargs=(count + 1,))
+        _pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
     return _pool
 
 
@@ -59,7 +45,6 @@ def triage_spread(posts: list[PostInput], policy: Policy, processes: int,
     if shares < 2:
         return triage_batch(posts, policy, topics, tier)
     chunks = _split(posts, shares)
-    share_cores(processes)
     pool = _helpers(processes - 1)
     futures = [pool.submit(triage_batch, chunk, policy, topics, tier) for chunk in chunks[1:]]
     results = triage_batch(chunks[0], policy, topics, tier)
