@@ -43,6 +43,8 @@ OUTPUTS = sum(n for _, n in HEADS)
 COLUMNS = {name: slice(start, start + n) for (name, n), start in
            zip(HEADS, accumulate((n for _, n in HEADS), initial=0), strict=False)}
 MAX_LENGTH = 128
+# The artifact's version: bumped when the recipe or the export changes.
+VERSION = "accurate-2.3"
 # Heads with fewer examples than this are shown theirs again within an epoch.
 MIN_PER_EPOCH = 12_000
 FOLDS = 5
@@ -427,7 +429,7 @@ def write_artifact(state: dict, final: dict, folds: list[dict], encoder_path: Pa
                            "value": round(figure(name, gold, np.array(held["logits"])), 4)}
     meta = {
         "tier": "accurate",
-        "version": f"accurate-2.{final['recipe']['epochs']}",
+        "version": VERSION,
         "features_version": features.FEATURES_VERSION,
         "encoder": {"name": ENCODER_NAME, "base": "all-MiniLM-L6-v2", "dim": 384,
                     "max_seq_length": MAX_LENGTH, "text_version": ENCODER_TEXT_VERSION,

@@ -13,6 +13,7 @@ import zlib
 
 import numpy as np
 import pytest
+from django.core.management import CommandError, call_command
 
 from socialdesk.triage.classify import HEADS, accurate, features, finetune
 from socialdesk.triage.classify.accurate import (
@@ -346,3 +347,14 @@ def test_the_shipped_artifact_names_its_encoder_heads_and_recorded_figures():
     figures = {h["name"]: h["figure"] for h in meta["heads"] if "figure" in h}
     assert figures["complaint"]["n"] == 3449 and figures["spam"]["n"] == 1956
     assert all(0 < f["value"] <= 1 for f in figures.values())
+
+
+def test_the_train_command_names_the_extra_that_fine_tuning_needs(tiny_data, tmp_path,
+                                                                  monkeypatch):
+    def no_torch(*args, **kwargs):
+        raise ImportError("No module named 'torch'")
+
+    monkeypatch.setattr(finetune, "train_accurate", no_torch)
+    with pytest.raises(CommandError, match=r"socialdesk\[train\].*torch"):
+        call_command("train_models", "--tier", "accurate", "--data", str(tiny_data),
+                     "--out", str(tmp_path))
