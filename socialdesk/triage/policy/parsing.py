@@ -52,6 +52,21 @@ def parse_duration(value: object, where: str) -> int | None:
     return int(m.group(1)) * {"m": 1, "h": 60, "d": 1440}[m.group(2)]
 
 
+def _named_entry(data: object, where: str, kind: str, allowed: set[str],
+                 shape: str = "") -> tuple[str, str]:
+    """The name of a list entry (a rule, adjustment or approval) that must be a
+    mapping with a name and only the allowed fields; and where it is, by name."""
+    article = "an" if kind[0] in "aeiou" else "a"
+    if not isinstance(data, dict):
+        raise PolicyError(f"{where}: {article} {kind} must be a mapping{shape}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name:
+        raise PolicyError(f"{where}: every {kind} needs a name")
+    where = f"{kind} {name!r}"
+    _check_keys(data, allowed, where)
+    return name, where
+
+
 def _check_keys(data: dict, allowed: set[str], where: str) -> None:
     unknown = [str(k) for k in data if k not in allowed]
     if unknown:
@@ -99,14 +114,7 @@ class _Draft:
 
 
 def _parse_rule(data: object, index: int) -> _Draft:
-    where = f"rules[{index}]"
-    if not isinstance(data, dict):
-        raise PolicyError(f"{where}: a rule must be a mapping")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise PolicyError(f"{where}: every rule needs a name")
-    where = f"rule {name!r}"
-    _check_keys(data, RULE_FIELDS, where)
+    name, where = _named_entry(data, f"rules[{index}]", "rule", RULE_FIELDS)
     extends = data.get("extends")
     if extends is not None and (not isinstance(extends, str) or not extends):
         raise PolicyError(f"{where}: extends must name another rule")
@@ -195,14 +203,8 @@ def _check_reachable(rules: tuple[Rule, ...]) -> None:
 
 
 def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -> Adjustment:
-    where = f"adjustments[{index}]"
-    if not isinstance(data, dict):
-        raise PolicyError(f"{where}: an adjustment must be a mapping")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise PolicyError(f"{where}: every adjustment needs a name")
-    where = f"adjustment {name!r}"
-    _check_keys(data, {"name", "when", "set"}, where)
+    name, where = _named_entry(data, f"adjustments[{index}]", "adjustment",
+                               {"name", "when", "set"})
     condition = _condition(data.get("when"), where, ADJUSTMENT_CONDITIONS)
     for key, values in produced.items():
         unknown = sorted(condition.names(key) - values)
@@ -226,14 +228,8 @@ def _parse_adjustment(data: object, index: int, produced: dict[str, set[str]]) -
 
 
 def _parse_approval(data: object, index: int, rule_names: list[str]) -> Approval:
-    where = f"approvals[{index}]"
-    if not isinstance(data, dict):
-        raise PolicyError(f"{where}: an approval must be a mapping of name, when and by")
-    name = data.get("name")
-    if not isinstance(name, str) or not name:
-        raise PolicyError(f"{where}: every approval needs a name")
-    where = f"approval {name!r}"
-    _check_keys(data, APPROVAL_FIELDS, where)
+    name, where = _named_entry(data, f"approvals[{index}]", "approval", APPROVAL_FIELDS,
+                               " of name, when and by")
     when = data.get("when")
     if not isinstance(when, dict) or not when:
         raise PolicyError(f"{where}: 'when' must be a non-empty condition: an approval that "
