@@ -35,7 +35,7 @@ import numpy as np
 
 from socialdesk.triage.classify.accurate import ARTIFACTS, encoder_text
 from socialdesk.triage.classify.datasets import load_complaints, load_tweeteval, load_youtube
-from socialdesk.triage.classify.train import SEED, balance_offsets, head_data
+from socialdesk.triage.classify.train import SEED, HeadData, balance_offsets, head_data
 
 HEADS = (("sentiment", 3), ("complaint", 1), ("offensive", 1), ("spam", 1), ("irony", 1))
 OUTPUTS = sum(n for _, n in HEADS)
@@ -75,13 +75,13 @@ def _index(head, label) -> int:
     return head.classes.index(label) if head.name == "sentiment" else int(label == head.classes[-1])
 
 
-def training_examples(data_dir: Path, hold_out: Sequence[str] = (),
+def training_examples(heads: Sequence[HeadData], hold_out: Sequence[str] = (),
                       feedback: dict | None = None) -> list[Example]:
     """Every head's training pairs (and agents' corrections, train.feedback_pairs),
     as examples, without the texts in hold_out."""
     held, feedback = set(hold_out), feedback or {}
     return [Example(text, head.name, _index(head, label))
-            for head in head_data(data_dir)
+            for head in heads
             for text, label in [*head.train, *feedback.get(head.name, ())] if text not in held]
 
 
@@ -101,11 +101,12 @@ def folds_of(items: list[tuple[str, bool]]) -> list[np.ndarray]:
     return [test for _, test in split.split(np.zeros(len(gold)), gold)]
 
 
-def split_sets(data_dir: Path, split: str) -> dict[str, list[tuple[str, int]]]:
+def split_sets(data_dir: Path, split: str,
+               heads: Sequence[HeadData]) -> dict[str, list[tuple[str, int]]]:
     """The TweetEval heads' validation or test pairs, as (text, class index)."""
     te = data_dir / "tweeteval"
-    heads = {h.name: h for h in head_data(data_dir)}
-    return {name: [(text, _index(heads[name], label))
+    by_name = {h.name: h for h in heads}
+    return {name: [(text, _index(by_name[name], label))
                    for text, label in load_tweeteval(te / name, split)]
             for name in ("sentiment", "offensive", "irony")}
 
@@ -296,8 +297,9 @@ def finetune(data_dir: Path, encoder_path: Path, recipe: Recipe = Recipe(),
         for name, items in fold_items(data_dir).items():
             held[name] = (items, folds_of(items)[fold])
     hold_out = [items[i][0] for items, rows in held.values() for i in rows]
-    examples = training_examples(data_dir, hold_out, feedback)
-    val = split_sets(data_dir, "val")
+    heads = head_data(data_dir)
+    examples = training_examples(heads, hold_out, feedback)
+    val = split_sets(data_dir, "val", heads)
     run = _Run(encoder_path, recipe, device)
     record = {"fold": fold, "recipe": recipe.as_dict(), "examples": len(examples),
               "feedback_examples": {k: len(v) for k, v in (feedback or {}).items()},
@@ -408,7 +410,8 @@ def write_artifact(state: dict, final: dict, folds: list[dict], encoder_path: Pa
     intercepts = state["heads.bias"].float().numpy().astype(np.float32)
     # The sentiment offsets are chosen for the model that ships: on the
     # validation split, through the int8 graph.
-    val = split_sets(data_dir, "val")["sentiment"]
+    heads = head_data(data_dir)
+    val = split_sets(data_dir, "val", heads)["sentiment"]
     pooled = TunedEncoder(out_dir)([encoder_text(t) for t, _ in val])
     z = (pooled @ weights + intercepts)[:, COLUMNS["sentiment"]]
     offsets = balance_offsets(z, [g for _, g in val], (0, 1, 2))
@@ -417,7 +420,7 @@ def write_artifact(state: dict, final: dict, folds: list[dict], encoder_path: Pa
               "weights": np.zeros((0, OUTPUTS), np.float32), "intercepts": intercepts}
     with open(out_dir / f"{ARTIFACT}.npz", "wb") as f:
         np.savez_compressed(f, **arrays)
-    heads = {h.name: h for h in head_data(data_dir)}
+    heads = {h.name: h for h in heads}
     chosen = final["epochs"][final["chosen_epoch"] - 1]["validation"]
     cross = {}
     if folds:

@@ -24,8 +24,9 @@ from socialdesk.triage.classify.accurate import (
     TunedEncoder,
 )
 from socialdesk.triage.classify.datasets import YOUTUBE_FILES, load_complaints, load_youtube
+from socialdesk.triage.classify.train import head_data
 
-OUTPUTS = sum(n for _, n in finetune.HEADS)
+OUTPUTS = finetune.OUTPUTS
 
 
 VOCABULARY = {"love": 0, "broken": 1}
@@ -225,7 +226,7 @@ def tiny_data(tmp_path_factory):
 
 
 def test_every_head_learns_from_its_own_data_and_from_corrections(tiny_data):
-    examples = finetune.training_examples(tiny_data, feedback={
+    examples = finetune.training_examples(head_data(tiny_data), feedback={
         "spam": [("win a free phone now", True)]})
     by_head = {name: [e for e in examples if e.head == name] for name, _ in finetune.HEADS}
 
@@ -242,7 +243,7 @@ def test_a_held_out_fold_is_kept_out_of_every_head(tiny_data):
     folds = finetune.folds_of(items["complaint"])
     held = [items["complaint"][i][0] for i in folds[0]]
 
-    texts = [e.text for e in finetune.training_examples(tiny_data, hold_out=held)]
+    texts = [e.text for e in finetune.training_examples(head_data(tiny_data), hold_out=held)]
     assert held and not set(held) & set(texts)
     # complaints are also customer posts the spam head learns as not spam
     assert all(text not in texts for text in held)
