@@ -185,14 +185,13 @@ class AccurateClassifier:
                                 "run `socialdesk train --tier accurate`") from None
         return cls(arrays, meta, encoder, folder)
 
-    def logits(self, texts: list[str], embeddings: np.ndarray | None = None) -> np.ndarray:
-        from scipy.sparse import csr_matrix
-
-        if embeddings is None:
-            embeddings = self.encoder([encoder_text(text) for text in texts])
+    def logits(self, texts: list[str]) -> np.ndarray:
+        embeddings = self.encoder([encoder_text(text) for text in texts])
         logits = embeddings @ self._embedding_weights + self._intercepts
         if len(self._token_weights) == 1:  # no head reads the tokens
             return logits
+        from scipy.sparse import csr_matrix
+
         x = features.vectorise(texts)
         # Re-index the hashed columns onto the rows of the compact weight matrix.
         compact = csr_matrix((x.data, self._row[x.indices], x.indptr),
