@@ -475,6 +475,12 @@ def train_accurate(data_dir: Path, out_dir: Path = ARTIFACTS, device: str | None
 
     encoder_path = encoder_path or base_encoder()
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise ValueError(f"--device {device!r}: not a device name such as cuda or cpu") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {device!r}: this machine has no CUDA device; use cpu")
     log(f"fine-tuning on {device}: {1 + FOLDS * folds} run(s)")
     final = finetune(data_dir, encoder_path, recipe, device, None, feedback, log)
     state = final.pop("state")

@@ -359,3 +359,17 @@ def test_the_train_command_names_the_extra_that_fine_tuning_needs(tiny_data, tmp
     with pytest.raises(CommandError, match=r"socialdesk\[train\].*torch"):
         call_command("train_models", "--tier", "accurate", "--data", str(tiny_data),
                      "--out", str(tmp_path))
+
+
+def test_the_train_command_refuses_a_device_it_cannot_use(tiny_data, tmp_path):
+    _train_extra()
+    import torch
+
+    with pytest.raises(CommandError, match="'nowhere': not a device name"):
+        call_command("train_models", "--tier", "accurate", "--device", "nowhere",
+                     "--data", str(tiny_data), "--out", str(tmp_path))
+    if not torch.cuda.is_available():
+        with pytest.raises(CommandError, match="no CUDA device"):
+            call_command("train_models", "--tier", "accurate", "--device", "cuda",
+                         "--data", str(tiny_data), "--out", str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

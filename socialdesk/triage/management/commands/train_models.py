@@ -66,5 +66,7 @@ class Command(BaseCommand):
         except ImportError as e:
             raise CommandError(f"fine-tuning the accurate tier needs its extra: pip install "
                                f"'socialdesk[train]' ({e})") from None
+        except ValueError as e:
+            raise CommandError(str(e)) from None
         self.stdout.write(f"accurate tier {meta['version']}: {out}")
         sys.stdout.flush()
