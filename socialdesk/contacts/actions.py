@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
 from socialdesk.contacts.models import Contact, ContactNote, Identity
-from socialdesk.lib.bulk import bulk_update_fields, insert_rows
+from socialdesk.lib.bulk import bulk_update_fields, delete_rows, insert_new_rows, insert_rows
 
 AuthorKey = tuple[str, str]  # (channel, handle)
 NOTE_MAX_CHARS = 5000
@@ -22,6 +22,7 @@ class ContactError(ValueError):
     """An action refused, with a message for the person who asked."""
 
 
+@transaction.atomic(savepoint=False)
 def do_resolve_identities(authors: dict[AuthorKey, tuple[str, int | None]],
                           profiles: dict[AuthorKey, tuple[str, str]] | None = None,
                           ) -> dict[AuthorKey, int]:
@@ -31,12 +32,38 @@ def do_resolve_identities(authors: dict[AuthorKey, tuple[str, int | None]],
     the keys that have them, to the (e-mail, photo URL) last seen. Those are
     refreshed on known identities when they changed; a new identity's e-mail
     becomes its new contact's too. A few statements per batch, whatever its size.
+
+    Safe with concurrent callers: an identity another transaction creates after
+    the look-up is skipped by the insert (ON CONFLICT DO NOTHING), read back and
+    refreshed like a known one; every key maps to the one row there is.
     """
     profiles = profiles or {}
     found: dict[AuthorKey, int] = {}
-    changed = []
+    changed: list[Identity] = []
+    _read_identities(list(authors), authors, profiles, found, changed)
+    missing = [key for key in authors if key not in found]
+    if missing:
+        created = _create_identities(missing, authors, profiles)
+        found.update(created)
+        skipped = [key for key in missing if key not in created]
+        if skipped:
+            # Committed by the other transaction (the insert waited for it), so
+            # visible now; identities are never deleted.
+            _read_identities(skipped, authors, profiles, found, changed)
+    if changed:
+        # In id order: concurrent batches that refresh the same identities lock
+        # them in the same order.
+        changed.sort(key=lambda identity: identity.pk)
+        bulk_update_fields(changed, ["name", "followers", "email", "photo_url"])
+    return found
+
+
+def _read_identities(keys: list[AuthorKey], authors, profiles, found: dict[AuthorKey, int],
+                     changed: list[Identity]) -> None:
+    """Adds the stored identities among `keys` to `found`, and to `changed` those
+    whose name, followers, e-mail or photo differ from what was last seen."""
     by_channel: dict[str, list[str]] = {}
-    for channel, handle in authors:
+    for channel, handle in keys:
         by_channel.setdefault(channel, []).append(handle)
     columns = ("id", "handle", "name", "followers", "email", "photo_url")
     for channel, handles in by_channel.items():
@@ -53,23 +80,30 @@ def do_resolve_identities(authors: dict[AuthorKey, tuple[str, int | None]],
                 if seen != (name, followers, email, photo):
                     changed.append(Identity(pk=pk, name=seen[0], followers=seen[1],
                                             email=seen[2], photo_url=seen[3]))
-    if changed:
-        bulk_update_fields(changed, ["name", "followers", "email", "photo_url"])
 
-    missing = [key for key in authors if key not in found]
-    if missing:
-        now = timezone.now()
-        contact_ids = insert_rows(
-            Contact, ["name", "tier", "email", "created_at"],
-            [(authors[key][0], "", _profile(profiles.get(key))[0], now) for key in missing])
-        identity_ids = insert_rows(
-            Identity, ["channel", "handle", "name", "followers", "email", "photo_url", "contact"],
-            [(channel, handle, *authors[(channel, handle)],
-              *_profile(profiles.get((channel, handle))), contact_id)
-             for (channel, handle), contact_id in zip(missing, contact_ids, strict=True)],
-        )
-        found.update(zip(missing, identity_ids, strict=True))
-    return found
+
+def _create_identities(keys: list[AuthorKey], authors, profiles) -> dict[AuthorKey, int]:
+    """Inserts an identity and its contact for each key; {key: id} for those inserted.
+
+    A key another transaction has just inserted is skipped, and the contact made
+    for it is deleted again (it never becomes visible). Creating the contacts
+    first keeps the common case at two statements; the race costs one more.
+    """
+    now = timezone.now()
+    contact_ids = insert_rows(
+        Contact, ["name", "tier", "email", "created_at"],
+        [(authors[key][0], "", _profile(profiles.get(key))[0], now) for key in keys])
+    contact_of = dict(zip(keys, contact_ids, strict=True))
+    # In key order, the one order every concurrent caller inserts (and waits) in.
+    created = insert_new_rows(
+        Identity, ["channel", "handle", "name", "followers", "email", "photo_url", "contact"],
+        [(channel, handle, *authors[(channel, handle)],
+          *_profile(profiles.get((channel, handle))), contact_of[(channel, handle)])
+         for channel, handle in sorted(keys)],
+        unique=("channel", "handle"),
+    )
+    delete_rows(Contact, [contact_of[key] for key in keys if key not in created])
+    return created
 
 
 def _profile(profile: tuple[str, str] | None) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from django.utils import timezone
 from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.records import Record
-from socialdesk.lib.bulk import bulk_update_fields, insert_rows
+from socialdesk.lib.bulk import bulk_update_fields, insert_new_rows
 
 
 @dataclass
@@ -62,16 +62,41 @@ def do_store_posts(records: list[Record], source: str = "import") -> IngestResul
     fields = ["channel", "external_id", "direction", "visibility", "author", "text", "created_at",
               "in_reply_to", "parent", "url", "account", "lang", "followers", "source",
               "is_automated", "raw", "ingested_at"]
+    # Oldest first (ties in batch order): concurrent batches that share posts
+    # then insert them, and wait for each other, in the same order.
     rows = [
         (r.channel, r.external_id, r.direction, r.visibility, identities[(r.channel, r.author)],
          r.text, r.created_at, r.in_reply_to, parents.get((r.channel, r.in_reply_to)), r.url,
          r.account, r.lang, r.author_followers, source, False, r.extra, now)
-        for r in new
+        for r in sorted(new, key=lambda r: r.created_at)
     ]
-    result.created = insert_rows(Post, fields, rows)
+    inserted = insert_new_rows(Post, fields, rows, unique=("channel", "external_id"))
+    if len(inserted) < len(new):
+        # Stored by a concurrent import since the look-up above: duplicates too.
+        # What follows threads only the posts this call stored.
+        skipped = {(r.channel, r.external_id) for r in new} - inserted.keys()
+        result.duplicates += len(skipped)
+        new = [r for r in new if (r.channel, r.external_id) in inserted]
+        _thread_to_skipped(new, [inserted[(r.channel, r.external_id)] for r in new], parents,
+                           skipped)
+    result.created = [inserted[(r.channel, r.external_id)] for r in new]
     _thread_within_batch(new, result.created, parents)
     result.adopted = _adopt_orphans(new, set(result.created))
     return result
+
+
+def _thread_to_skipped(records: list[Record], ids: list[int], parents: dict,
+                       skipped: set[tuple[str, str]]) -> None:
+    """Link the replies whose parent was in the batch but stored by a concurrent
+    import: that row is committed (the insert waited for it), so it can be read."""
+    replies = [(r, pk) for r, pk in zip(records, ids, strict=True)
+               if (r.channel, r.in_reply_to) in skipped
+               and (r.channel, r.in_reply_to) not in parents]
+    if not replies:
+        return
+    found = _known_parents([r for r, _ in replies])
+    bulk_update_fields([PostParent(pk, found[(r.channel, r.in_reply_to)]) for r, pk in replies
+                        if (r.channel, r.in_reply_to) in found], ["parent"], model=Post)
 
 
 def _known_parents(records: list[Record]) -> dict[tuple[str, str], int]:

@@ -1,4 +1,5 @@
-"""Bulk writes that scale: multi-row INSERT and UPDATE … FROM in a few statements.
+"""Bulk writes that scale: multi-row INSERT (optionally ON CONFLICT DO NOTHING) and
+UPDATE … FROM in a few statements.
 
 Django's bulk_update builds a CASE WHEN per row and field, and bulk_create
 prepares every value through the field; at thousands of rows a second that
@@ -65,6 +66,57 @@ def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
     SQLite (≥ 3.35) and PostgreSQL both return keys in insertion order, which
     Django's own bulk_create relies on as well.
     """
+    pk_column = connection.ops.quote_name(model._meta.pk.column)
+    suffix = f" RETURNING {pk_column}" if returning else ""
+    return [r[0] for r in _insert(model, fields, rows, suffix, fetch=returning)]
+
+
+def insert_new_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
+                    unique: tuple[str, ...]) -> dict[tuple, int]:
+    """INSERT the rows whose `unique` fields are not stored yet, skipping the others.
+
+    `unique` names the fields of one of the model's unique constraints, exactly
+    (ON CONFLICT needs a unique index on those columns); they must be among
+    `fields`, with values that are not NULL. Returns {key: new primary key} for
+    the rows inserted, the key being the tuple of the row's `unique` values as
+    the database returns them (text and integers come back as given). A row
+    missing from it was skipped: its key was stored already, or by a concurrent
+    transaction, whose commit PostgreSQL waits for; the caller reads those ids.
+
+    Rows are inserted, and their keys locked, in the order given: concurrent
+    callers whose rows share keys must give them in one consistent order (by
+    key, say), or each may wait for a key the other holds (a deadlock, which
+    PostgreSQL breaks by failing one of the transactions).
+    """
+    if not rows:
+        return {}
+    meta = model._meta
+    quote = connection.ops.quote_name
+    key_columns = ", ".join(quote(meta.get_field(name).column) for name in unique)
+    suffix = (f" ON CONFLICT ({key_columns}) DO NOTHING"
+              f" RETURNING {quote(meta.pk.column)}, {key_columns}")
+    return {tuple(r[1:]): r[0] for r in _insert(model, fields, rows, suffix, fetch=True)}
+
+
+def delete_rows(model: type[models.Model], ids: list[int]) -> None:
+    """DELETE rows by primary key, without Django's collection of related rows: for
+    rows this transaction just inserted, which nothing refers to yet."""
+    if not ids:
+        return
+    meta = model._meta
+    table = connection.ops.quote_name(meta.db_table)
+    pk_column = connection.ops.quote_name(meta.pk.column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start:start + 900]
+            cursor.execute(f"DELETE FROM {table} WHERE {pk_column} IN "
+                           f"({', '.join(['%s'] * len(chunk))})", chunk)
+
+
+def _insert(model: type[models.Model], fields: list[str], rows: list[tuple],
+            suffix: str, fetch: bool) -> list[tuple]:
+    """INSERT … VALUES (SQLite) or INSERT … SELECT FROM unnest (PostgreSQL), with
+    `suffix` (ON CONFLICT, RETURNING) after it; the rows returned when `fetch`."""
     if not rows:
         return []
     meta = model._meta
@@ -81,12 +133,11 @@ def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
     adapters = [_adapter(field) for field in model_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     table = connection.ops.quote_name(meta.db_table)
+    if connection.vendor == "postgresql":
+        return _insert_unnest(table, columns, model_fields, adapters, rows, suffix, fetch)
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, min(1000, 30_000 // len(fields)))
-    suffix = f" RETURNING {connection.ops.quote_name(meta.pk.column)}" if returning else ""
-    ids: list[int] = []
-    if connection.vendor == "postgresql":
-        return _insert_unnest(table, columns, model_fields, adapters, rows, suffix)
+    returned: list[tuple] = []
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
@@ -95,24 +146,22 @@ def insert_rows(model: type[models.Model], fields: list[str], rows: list[tuple],
             sql = (f"INSERT INTO {table} ({columns}) VALUES "
                    f"{', '.join([placeholder] * len(chunk))}{suffix}")
             cursor.execute(sql, params)
-            if returning:
-                ids.extend(r[0] for r in cursor.fetchall())
-    return ids
+            if fetch:
+                returned.extend(cursor.fetchall())
+    return returned
 
 
-def _insert_unnest(table, columns, model_fields, adapters, rows, suffix) -> list[int]:
+def _insert_unnest(table, columns, model_fields, adapters, rows, suffix, fetch) -> list[tuple]:
     # On PostgreSQL one array parameter per column beats thousands of scalar
-    # placeholders, which the driver must parse one by one.
+    # placeholders, which the driver must parse one by one. unnest() yields the
+    # rows in array order, so they are inserted (and locked) in the caller's order.
     arrays = [[adapt(value) for value in column]
               for adapt, column in zip(adapters, zip(*rows, strict=True), strict=True)]
     casts = ", ".join(f"%s::{_array_type(field)}" for field in model_fields)
-    ids: list[int] = []
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}){suffix}",
                        arrays)
-        if suffix:
-            ids = [r[0] for r in cursor.fetchall()]
-    return ids
+        return cursor.fetchall() if fetch else []
 
 
 def _array_type(field: models.Field) -> str:

@@ -1,12 +1,17 @@
-"""An author's e-mail and photo travel from the import record to their identity."""
+"""An author's e-mail and photo travel from the import record to their identity; one
+identity per handle, however many batches resolve it at once."""
+
+import random
 
 import pytest
 
 from conftest import post
+from socialdesk.contacts import actions
 from socialdesk.contacts.actions import do_resolve_identities
-from socialdesk.contacts.models import Identity
+from socialdesk.contacts.models import Contact, Identity
 from socialdesk.contacts.tests.helpers import contact_of
 from socialdesk.ingestion.records import RecordError, check_record
+from socialdesk.lib.tests.concurrency import run_together, skip_unless_concurrent_writers
 
 
 def test_the_record_carries_an_email_and_an_avatar(db):
@@ -58,3 +63,47 @@ def test_identity_resolution_costs_the_same_statements_whatever_the_batch(
     with django_assert_num_queries(2):
         do_resolve_identities(authors, profiles)
     assert Identity.objects.filter(photo_url="https://cdn.example/q.png").count() == 300
+
+
+def test_an_identity_created_meanwhile_is_read_back_and_its_spare_contact_removed(
+        db, monkeypatch):
+    """Another transaction creates the identity between the look-up and the insert:
+    the insert skips it, the caller gets the stored row, and no contact is left over."""
+    (existing,) = do_resolve_identities({("x", "carol"): ("Carol", 10)}).values()
+    contacts = set(Contact.objects.values_list("pk", flat=True))
+    reads = []
+
+    def look_up_too_early(keys, *args):
+        reads.append(list(keys))
+        if len(reads) > 1:
+            read_identities(keys, *args)
+
+    read_identities = actions._read_identities
+    monkeypatch.setattr(actions, "_read_identities", look_up_too_early)
+    found = do_resolve_identities({("x", "carol"): ("Carol B.", 12), ("x", "dan"): ("Dan", 3)},
+                                  {("x", "carol"): ("carol@example.com", "")})
+
+    assert reads == [[("x", "carol"), ("x", "dan")], [("x", "carol")]]
+    dan = Identity.objects.get(handle="dan")
+    assert found == {("x", "carol"): existing, ("x", "dan"): dan.pk}
+    assert set(Contact.objects.values_list("pk", flat=True)) == contacts | {dan.contact_id}
+    # Read back like a known identity: what was last seen is kept.
+    carol = Identity.objects.get(pk=existing)
+    assert (carol.name, carol.followers, carol.email) == ("Carol B.", 12, "carol@example.com")
+
+
+def test_concurrent_batches_share_one_identity_per_handle(transactional_db):
+    skip_unless_concurrent_writers()
+    rng = random.Random(11)
+    for round_ in range(5):
+        # Half the handles are known from earlier rounds, half are new.
+        handles = [f"user{i}" for i in range(round_ * 20, round_ * 20 + 40)]
+        batches = [{("x", h): (h.title(), rng.randrange(1000)) for h in rng.sample(handles, 25)}
+                   for _ in range(4)]
+        results = run_together(do_resolve_identities, [(batch,) for batch in batches])
+
+        stored = {(i.channel, i.handle): i.pk for i in Identity.objects.all()}
+        for batch, found in zip(batches, results, strict=True):
+            assert found == {key: stored[key] for key in batch}
+        assert not Contact.objects.filter(identities__isnull=True).exists()
+        assert Contact.objects.count() == Identity.objects.count()

@@ -1,0 +1,97 @@
+"""lib.bulk: multi-row inserts, and inserts that skip the rows whose unique key is
+stored already (INSERT … ON CONFLICT DO NOTHING), on SQLite and PostgreSQL."""
+
+import random
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from socialdesk.contacts.models import Contact, Identity
+from socialdesk.lib.bulk import delete_rows, insert_new_rows, insert_rows
+from socialdesk.lib.tests.concurrency import run_together, skip_unless_concurrent_writers
+
+FIELDS = ["channel", "handle", "name", "contact"]
+KEY = ("channel", "handle")
+
+
+@pytest.fixture
+def contact_id(db):
+    return Contact.objects.create(name="someone").pk
+
+
+def stored() -> dict[tuple[str, str], int]:
+    return {(i.channel, i.handle): i.pk for i in Identity.objects.all()}
+
+
+def test_insert_rows_returns_the_new_keys_in_row_order(contact_id):
+    ids = insert_rows(Identity, FIELDS, [("x", "b", "", contact_id), ("x", "a", "", contact_id)])
+    assert [Identity.objects.get(pk=pk).handle for pk in ids] == ["b", "a"]
+
+
+def test_it_inserts_the_new_rows_and_skips_the_stored_ones(contact_id):
+    (known,) = insert_rows(Identity, FIELDS, [("x", "bea", "Old name", contact_id)])
+    new = insert_new_rows(Identity, FIELDS, [
+        ("x", "al", "Al", contact_id), ("x", "bea", "New name", contact_id),
+        ("facebook", "bea", "Bea", contact_id),
+    ], unique=KEY)
+
+    assert set(new) == {("x", "al"), ("facebook", "bea")}
+    assert stored() == {**new, ("x", "bea"): known}
+    # Skipped, not overwritten; left-out fields take their defaults.
+    assert Identity.objects.get(pk=known).name == "Old name"
+    assert Identity.objects.get(pk=new[("x", "al")]).email == ""
+
+
+def test_a_key_given_twice_is_inserted_once(contact_id):
+    new = insert_new_rows(Identity, FIELDS, [("x", "al", "first", contact_id),
+                                             ("x", "al", "second", contact_id)], unique=KEY)
+    assert list(new) == [("x", "al")]
+    assert Identity.objects.get().name == "first"
+
+
+def test_it_skips_stored_keys_in_batches_of_several_statements(contact_id):
+    rows = [("x", f"user{i}", "", contact_id) for i in range(2500)]
+    first = insert_new_rows(Identity, FIELDS, rows[:1200], unique=KEY)
+    rest = insert_new_rows(Identity, FIELDS, rows, unique=KEY)
+    assert (len(first), len(rest)) == (1200, 1300)
+    assert stored() == {**first, **rest}
+
+
+def test_nothing_to_insert_runs_no_statement(contact_id, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        assert insert_new_rows(Identity, FIELDS, [], unique=KEY) == {}
+        delete_rows(Contact, [])
+
+
+def test_the_skipped_key_must_be_a_unique_constraint(contact_id):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        insert_new_rows(Identity, FIELDS, [("x", "al", "", contact_id)], unique=("handle",))
+
+
+def test_delete_rows_deletes_just_those(contact_id):
+    ids = insert_rows(Contact, ["name", "created_at"],
+                      [(f"c{i}", timezone.now()) for i in range(5)])
+    delete_rows(Contact, ids[1:4])
+    assert set(Contact.objects.values_list("pk", flat=True)) == {contact_id, ids[0], ids[4]}
+
+
+def test_concurrent_inserts_of_overlapping_keys_store_each_key_once(transactional_db):
+    skip_unless_concurrent_writers()
+    contact_id = Contact.objects.create(name="someone").pk
+
+    def insert(handles: list[str]) -> dict:
+        with transaction.atomic():
+            return insert_new_rows(Identity, FIELDS,
+                                   [("x", h, "", contact_id) for h in sorted(handles)],
+                                   unique=KEY)
+
+    rng = random.Random(7)
+    for round_ in range(5):
+        pool = [f"r{round_}-{i}" for i in range(300)]
+        results = run_together(insert, [(rng.sample(pool, 200),) for _ in range(4)])
+        reported = [(key, pk) for result in results for key, pk in result.items()]
+        # Each key is reported by the one caller that inserted it.
+        assert len(reported) == len(dict(reported))
+        assert dict(reported) == {key: pk for key, pk in stored().items()
+                                  if key[1].startswith(f"r{round_}-")}
