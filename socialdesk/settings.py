@@ -1,5 +1,6 @@
 """All settings come from the environment; see docs/DEPLOY.md for the list."""
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "socialdesk.web.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -139,12 +141,26 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = False  # a shift outlives a closed tab; 12 h a
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-# Reverse proxies in front of the desk that append to X-Forwarded-For (and set
-# X-Forwarded-Proto); 0: clients connect directly. Only when every request passes
-# through them: the login throttle then counts the address they saw, and Django
-# knows a request came over https (HSTS is sent only on those).
-TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)
-if TRUSTED_PROXIES:
+# The reverse proxies in front of the desk, as addresses or networks, comma-separated
+# (e.g. "127.0.0.1" or "10.0.0.0/24, 2001:db8::/64"); none: clients connect directly.
+# X-Forwarded-For and X-Forwarded-Proto are read only on a request from one of them
+# (web.middleware.TrustedProxyMiddleware drops them from anyone else): the throttle
+# then counts the client's address, and Django knows a request came over https
+# (HSTS is sent only on those). A count of proxies, as TRUSTED_PROXIES was, cannot
+# tell a proxy from a client that reaches the desk directly, so it is refused.
+TRUSTED_PROXY_ADDRESSES = []
+for _value in filter(None, (v.strip() for v in env("TRUSTED_PROXY_ADDRESSES").split(","))):
+    try:
+        TRUSTED_PROXY_ADDRESSES.append(str(ipaddress.ip_network(_value)))
+    except ValueError as _e:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXY_ADDRESSES: {_value!r} is not an address or a network such as "
+            f"10.0.0.0/24 ({_e})") from None
+if env("TRUSTED_PROXIES").strip() not in ("", "0"):
+    raise ImproperlyConfigured(
+        "TRUSTED_PROXIES is no longer read: list the proxies' addresses in "
+        "TRUSTED_PROXY_ADDRESSES instead (e.g. TRUSTED_PROXY_ADDRESSES=127.0.0.1)")
+if TRUSTED_PROXY_ADDRESSES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
@@ -153,9 +169,12 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
 
 AUTHENTICATION_BACKENDS = ["socialdesk.accounts.backends.ThrottledModelBackend"]
-# Login throttling (socialdesk/accounts/throttle.py): this many failed logins for a
-# username, or from one address (failed API tokens: the same, counted apart), within
-# the window lock it out for LOGIN_LOCKOUT_MINUTES, even with the right password.
+# Login throttling (socialdesk/accounts/throttle.py), within the window: this many
+# failed logins for a username from one address refuse it there (not elsewhere) for
+# LOGIN_LOCKOUT_MINUTES; this many from one address, any usernames, refuse there the
+# usernames that failed from it. Bad API tokens count apart, per address, and only
+# bad tokens are refused. A valid token, or the right password for a username that
+# has not failed from the address, is never refused for what others sent.
 LOGIN_FAILURES_PER_USER = env_int("LOGIN_FAILURES_PER_USER", 5)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 20)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
@@ -164,8 +183,6 @@ for _name in ("LOGIN_FAILURES_PER_USER", "LOGIN_FAILURES_PER_IP",
               "LOGIN_FAILURE_WINDOW_MINUTES", "LOGIN_LOCKOUT_MINUTES"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more, not {globals()[_name]}")
-if TRUSTED_PROXIES < 0:
-    raise ImproperlyConfigured(f"TRUSTED_PROXIES must be 0 or more, not {TRUSTED_PROXIES}")
 
 # Scale-out mode: a broker URL sends pipeline tasks to Celery workers. Without
 # one, the very same task functions run in-process (the embedded mode).

@@ -8,13 +8,15 @@ from socialdesk.accounts import throttle
 
 
 class LockedOut(PermissionDenied):
-    """The username or address is locked out: the password is not even checked."""
+    """This username is locked out from this address: the password is not even checked."""
 
 
 class ThrottledModelBackend(ModelBackend):
-    """Django's username and password check, refused while a lockout lasts. Failures are
-    counted and a success clears the username's count. The lockout that a failure
-    starts is left on the request (`login_lockout`) for the login page to show."""
+    """Django's username and password check behind the throttle (accounts.throttle):
+    refused unchecked while a lockout covers this username from this address. A failure
+    is counted; a success clears this username's failures from this address. The
+    lockout that refuses the attempt, or the next one after a failure, is left on the
+    request (`login_lockout`) for the login page to show."""
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None:
@@ -34,5 +36,5 @@ class ThrottledModelBackend(ModelBackend):
             if lockout is not None and request is not None:
                 request.login_lockout = lockout
         else:
-            throttle.do_clear_failures(username)
+            throttle.do_clear_failures(username, ip)
         return user

@@ -150,13 +150,15 @@ class LoginAttempt(models.Model):
     username = models.CharField(max_length=150, blank=True)
     ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(db_index=True)
-    # A failed login stops counting against its username once that username logs in.
+    # A failed login stops counting against its username once that username logs in
+    # from the same address.
     counts_for_user = models.BooleanField(default=True)
     # Lockouts: refused until then. `scope` says what is locked out.
     until = models.DateTimeField(null=True, blank=True)
     scope = models.CharField(max_length=8, blank=True,
-                             help_text="lockouts: username, login (an address's logins) "
-                                       "or token (an address's API tokens)")
+                             help_text="lockouts: pair (a username from one address), login "
+                                       "(an address's failed logins, for the usernames that "
+                                       "failed from it) or token (an address's bad API tokens)")
 
     class Meta:
         ordering = ["-at", "-id"]

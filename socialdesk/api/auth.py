@@ -19,16 +19,19 @@ class TokenThrottled(Exception):
 
 
 def token_user(request, token: str):
-    """The user of a valid token. Failed tokens count against the address they came
-    from (accounts.throttle); while it is locked out no token is even looked up."""
+    """The user of a valid token, whatever others sent from the same address: the token
+    is looked up before anything else. One that matches nothing counts against the
+    address it came from (accounts.throttle); once that address is locked out, bad
+    tokens from it raise TokenThrottled, without another row written."""
+    user = user_for_api_token(token)
+    if user is not None:
+        return user
     ip = throttle.client_ip(request)
-    lockout = throttle.current_lockout(throttle.TOKEN, "", ip)
+    lockout = (throttle.current_lockout(throttle.TOKEN, "", ip)
+               or throttle.do_record_failure(throttle.TOKEN, "", ip))
     if lockout is not None:
         raise TokenThrottled(lockout)
-    user = user_for_api_token(token)
-    if user is None:
-        throttle.do_record_failure(throttle.TOKEN, "", ip)
-    return user
+    return None
 
 
 class TokenAuth(HttpBearer):

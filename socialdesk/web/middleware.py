@@ -38,11 +38,30 @@ class ContentSecurityPolicyMiddleware:
         return response
 
 
+class TrustedProxyMiddleware:
+    """X-Forwarded-* headers count only on a request from one of TRUSTED_PROXY_ADDRESSES;
+    from anyone else they are dropped. First in MIDDLEWARE, so that Django never takes
+    a client's own X-Forwarded-Proto (SECURE_PROXY_SSL_HEADER) for a proxy's word that
+    the request came over https. The throttle reads X-Forwarded-For under the same rule
+    by itself (accounts.throttle.client_ip)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not throttle.from_trusted_proxy(request):
+            for name in [name for name in request.META if name.startswith("HTTP_X_FORWARDED_")]:
+                del request.META[name]
+        return self.get_response(request)
+
+
 class LoginThrottleMiddleware:
     """A login (the desk's or the admin site's) that a lockout refuses is answered 429
-    with the login form saying why and for how long, before the password is checked;
-    so is the failure that starts a lockout. Counting and the refusal itself are the
-    authentication backend's (accounts.backends), which every password check passes."""
+    with the login form saying why and for how long, before the password is checked; so
+    is a failure after which the next try would be refused. A lockout covers a username
+    from one address (accounts.throttle): failures for other usernames never refuse a
+    right password. Counting and the refusal itself are the authentication backend's
+    (accounts.backends), which every password check passes."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -36,7 +36,7 @@ def run_django(tmp_path, args: list[str], **env) -> subprocess.CompletedProcess:
 
 def https_env() -> dict:
     return {"SITE_URL": "https://desk.example.com", "ALLOWED_HOSTS": "desk.example.com",
-            "SECRET_KEY": secrets.token_urlsafe(50), "TRUSTED_PROXIES": "1"}
+            "SECRET_KEY": secrets.token_urlsafe(50), "TRUSTED_PROXY_ADDRESSES": "127.0.0.1"}
 
 
 def deploy_warnings(result: subprocess.CompletedProcess) -> set[str]:
@@ -62,7 +62,7 @@ SHOW = ("import json, django; django.setup(); from django.conf import settings a
         "'CSRF_COOKIE_HTTPONLY', 'SESSION_EXPIRE_AT_BROWSER_CLOSE', 'SECURE_HSTS_SECONDS', "
         "'SECURE_HSTS_INCLUDE_SUBDOMAINS', 'SECURE_PROXY_SSL_HEADER', 'CSRF_TRUSTED_ORIGINS', "
         "'LOGIN_FAILURES_PER_USER', 'LOGIN_FAILURES_PER_IP', 'LOGIN_FAILURE_WINDOW_MINUTES', "
-        "'LOGIN_LOCKOUT_MINUTES', 'TRUSTED_PROXIES')}))")
+        "'LOGIN_LOCKOUT_MINUTES', 'TRUSTED_PROXY_ADDRESSES')}))")
 
 
 def settings_under(tmp_path, **env) -> dict:
@@ -82,6 +82,7 @@ def test_https_makes_cookies_secure_and_turns_on_hsts(tmp_path):
     assert s["SESSION_EXPIRE_AT_BROWSER_CLOSE"] is False
     assert s["SECURE_HSTS_SECONDS"] >= 365 * 24 * 3600 and s["SECURE_HSTS_INCLUDE_SUBDOMAINS"]
     assert s["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert s["TRUSTED_PROXY_ADDRESSES"] == ["127.0.0.1/32"]
     assert s["CSRF_TRUSTED_ORIGINS"] == ["https://desk.example.com"]
 
 
@@ -97,12 +98,20 @@ def test_plain_http_keeps_cookies_usable_and_sends_no_hsts(tmp_path):
 def test_the_throttle_limits_default_to_five_twenty_and_fifteen_minutes():
     assert (settings.LOGIN_FAILURES_PER_USER, settings.LOGIN_FAILURES_PER_IP,
             settings.LOGIN_FAILURE_WINDOW_MINUTES, settings.LOGIN_LOCKOUT_MINUTES,
-            settings.TRUSTED_PROXIES) == (5, 20, 15, 15, 0)
+            settings.TRUSTED_PROXY_ADDRESSES) == (5, 20, 15, 15, [])
 
 
 @pytest.mark.parametrize(("name", "value", "message"), [
     ("LOGIN_FAILURES_PER_USER", "0", "LOGIN_FAILURES_PER_USER must be 1 or more, not 0"),
     ("LOGIN_FAILURES_PER_IP", "many", "LOGIN_FAILURES_PER_IP must be an integer, not 'many'"),
+    ("TRUSTED_PROXY_ADDRESSES", "10.0.0.1/8",
+     "TRUSTED_PROXY_ADDRESSES: '10.0.0.1/8' is not an address or a network such as 10.0.0.0/24 "
+     "(10.0.0.1/8 has host bits set)"),
+    ("TRUSTED_PROXY_ADDRESSES", "127.0.0.1, proxy.internal",
+     "TRUSTED_PROXY_ADDRESSES: 'proxy.internal' is not an address or a network"),
+    # A count of proxies cannot tell one from a client that reaches the desk directly.
+    ("TRUSTED_PROXIES", "1", "TRUSTED_PROXIES is no longer read: list the proxies' addresses "
+                             "in TRUSTED_PROXY_ADDRESSES"),
 ])
 def test_a_bad_throttle_setting_stops_the_start_with_its_name(tmp_path, name, value, message):
     result = run_django(tmp_path, ["check"], **{name: value})
