@@ -6,7 +6,9 @@ credentials), so that it never has to sit in the process environment.
 
 import os
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import urlsplit
+
+import dj_database_url
 
 
 def env(name: str, default: str = "") -> str:
@@ -40,25 +42,45 @@ def data_dir() -> Path:
     return Path(env("SOCIALDESK_DATA_DIR", str(default))).expanduser()
 
 
+# Seconds a PostgreSQL connection attempt may take before it fails, unless the
+# URL sets its own ?connect_timeout=: libpq's default is to wait for ever, so a
+# database host that drops packets would otherwise hang a web request, a worker
+# or a CLI command with no message.
+POSTGRES_CONNECT_TIMEOUT = 10
+
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
+
+
 def database_from_url(url: str) -> dict:
-    """Django DATABASES entry for a sqlite:/// or postgres:// URL."""
-    parsed = urlparse(url)
-    if parsed.scheme == "sqlite":
-        # sqlite:///relative.db and sqlite:////absolute/path.db, as in dj-database-url.
-        path = unquote(parsed.path[1:]) if parsed.path.startswith("/") else parsed.path
-        return sqlite_database(Path(path))
-    if parsed.scheme in ("postgres", "postgresql", "pgsql"):
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": unquote(parsed.path.lstrip("/")),
-            "USER": unquote(parsed.username or ""),
-            "PASSWORD": unquote(parsed.password or ""),
-            "HOST": parsed.hostname or "",
-            "PORT": str(parsed.port or ""),
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
-        }
-    raise ValueError(f"DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite or postgres)")
+    """Django DATABASES entry for a sqlite:/// or postgres:// URL.
+
+    dj-database-url does the parsing, so percent-encoded credentials and query
+    options (``?sslmode=require``, ``?options=…``) reach the driver as written.
+    """
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute/path.db. The desk's own
+        # settings (WAL, busy timeout, IMMEDIATE transactions) still apply;
+        # options from the URL are added to them or override them.
+        parsed = _parse(url)
+        database = sqlite_database(Path(parsed["NAME"]))
+        database["OPTIONS"].update(parsed.get("OPTIONS", {}))
+        return database
+    if scheme in POSTGRES_SCHEMES:
+        database = _parse(url, conn_max_age=60, conn_health_checks=True)
+        database.setdefault("OPTIONS", {}).setdefault("connect_timeout",
+                                                      POSTGRES_CONNECT_TIMEOUT)
+        return database
+    raise ValueError(f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgres)")
+
+
+def _parse(url: str, **settings) -> dict:
+    try:
+        return dict(dj_database_url.parse(url, **settings))
+    except dj_database_url.ParseError as e:
+        # The message names the likely cause (a character in the password that
+        # needs percent-encoding) but not the variable.
+        raise ValueError(f"DATABASE_URL: {e}") from None
 
 
 def sqlite_database(path: Path) -> dict:

@@ -1,0 +1,88 @@
+"""DATABASE_URL: what each kind of URL becomes in Django's DATABASES."""
+
+import pytest
+
+from socialdesk.lib.env import POSTGRES_CONNECT_TIMEOUT, database_from_url
+
+
+def test_a_postgres_url_keeps_its_query_options():
+    database = database_from_url(
+        "postgres://desk:secret@db.internal:5432/socialdesk"
+        "?sslmode=require&sslrootcert=/etc/ssl/root.crt&application_name=socialdesk")
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+    assert (database["NAME"], database["USER"], database["PASSWORD"], database["HOST"]) == \
+        ("socialdesk", "desk", "secret", "db.internal")
+    assert database["OPTIONS"]["sslmode"] == "require"
+    assert database["OPTIONS"]["sslrootcert"] == "/etc/ssl/root.crt"
+    assert database["OPTIONS"]["application_name"] == "socialdesk"
+
+
+def test_a_postgres_url_keeps_persistent_checked_connections():
+    database = database_from_url("postgres://desk@db.internal/socialdesk")
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "pgsql"])
+def test_every_postgres_scheme_is_accepted(scheme):
+    database = database_from_url(f"{scheme}://desk@db.internal/socialdesk")
+    assert database["ENGINE"] == "django.db.backends.postgresql"
+
+
+def test_a_password_with_special_characters_arrives_unquoted():
+    database = database_from_url("postgres://desk:p%40ss%2Fw%3Ard%23%25%20x@db.internal/desk")
+    assert database["PASSWORD"] == "p@ss/w:rd#% x"
+    assert database["USER"] == "desk"
+
+
+def test_the_port_is_kept_and_may_be_left_out():
+    assert int(database_from_url("postgres://desk@db.internal:6543/desk")["PORT"]) == 6543
+    assert database_from_url("postgres://desk@db.internal/desk")["PORT"] in ("", None)
+
+
+def test_a_postgres_connection_attempt_gives_up_after_a_default_timeout():
+    database = database_from_url("postgres://desk@db.internal/desk?sslmode=require")
+    assert database["OPTIONS"]["connect_timeout"] == POSTGRES_CONNECT_TIMEOUT == 10
+    assert database["OPTIONS"]["sslmode"] == "require"
+
+
+def test_the_url_may_set_its_own_connect_timeout():
+    database = database_from_url("postgres://desk@db.internal/desk?connect_timeout=3")
+    assert int(database["OPTIONS"]["connect_timeout"]) == 3
+
+
+def test_a_relative_sqlite_path_stays_relative():
+    database = database_from_url("sqlite:///desk.sqlite3")
+    assert database["ENGINE"] == "django.db.backends.sqlite3"
+    assert database["NAME"] == "desk.sqlite3"
+
+
+def test_an_absolute_sqlite_path_takes_four_slashes():
+    assert database_from_url("sqlite:////var/lib/socialdesk/desk.sqlite3")["NAME"] == \
+        "/var/lib/socialdesk/desk.sqlite3"
+
+
+def test_a_sqlite_url_keeps_the_desks_sqlite_settings():
+    options = database_from_url("sqlite:////srv/desk.sqlite3")["OPTIONS"]
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert options["timeout"] == 20
+    assert "PRAGMA journal_mode=WAL" in options["init_command"]
+
+
+def test_sqlite_query_options_are_added_to_the_desks_settings():
+    options = database_from_url("sqlite:////srv/desk.sqlite3?timeout=60")["OPTIONS"]
+    assert options["timeout"] == 60
+    assert options["transaction_mode"] == "IMMEDIATE"
+    assert "PRAGMA journal_mode=WAL" in options["init_command"]
+
+
+@pytest.mark.parametrize("url", ["mysql://desk@db.internal/desk", "redis://127.0.0.1:6379/0",
+                                 "db.internal/desk"])
+def test_it_rejects_an_unsupported_scheme_naming_the_ones_it_takes(url):
+    with pytest.raises(ValueError, match="unsupported scheme .*use sqlite or postgres"):
+        database_from_url(url)
+
+
+def test_it_rejects_a_url_it_cannot_parse_naming_the_variable():
+    with pytest.raises(ValueError, match="DATABASE_URL"):
+        database_from_url("postgres://desk:pass@db.internal:99999/desk")
