@@ -35,6 +35,12 @@ COMMANDS = {
     "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
     "token": ("api_token", True, "create or revoke a user's API token"),
     "migrate": ("migrate", False, "create or upgrade the database"),
+    # No automatic migration: a backup copies the database as it is, and a
+    # restore replaces it before upgrading the restored copy.
+    "backup": ("backup", False,
+               "copy the embedded database to a file, consistently, even while the desk runs"),
+    "restore": ("restore", False,
+                "replace the embedded database with a backup, keeping the one it replaces"),
     "manage": (None, False, "run any Django management command (advanced)"),
 }
 
