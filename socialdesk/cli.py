@@ -5,7 +5,9 @@ command works from a fresh data directory.
 """
 
 import os
+import signal
 import sys
+import threading
 
 # verb: (management command, needs the database, one line of help)
 COMMANDS = {
@@ -69,6 +71,26 @@ def migrate_if_needed() -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
 
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM (systemd, Docker, `kill`) into an ordinary exit.
+
+    By default SIGTERM ends the process at once, skipping `finally` blocks and
+    exit handlers, so database connections are dropped mid-transaction and the
+    triage helper pool is never shut down. Raising SystemExit runs them. Only
+    the default disposition is replaced: a program that calls main() with its
+    own handler keeps it, and Celery installs its own over this one.
+    """
+    if (threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL):
+        signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame):
+    # A second SIGTERM while shutting down ends the process at once.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -84,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"socialdesk: unknown command {verb!r}\n", file=sys.stderr)
         print_help()
         return 2
+    exit_on_sigterm()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "socialdesk.settings")
     import django
 

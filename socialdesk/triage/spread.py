@@ -10,9 +10,15 @@ both must pickle small: a TopicMatcher pickles as its specs and each helper
 keeps the matcher it builds from them.
 """
 
+import ctypes
 import logging
 import math
 import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -33,8 +39,63 @@ def _helpers(count: int) -> ProcessPoolExecutor:
     if _pool is None:
         # spawn, not fork: a forked child would inherit the parent's open
         # database connections and threads.
-        _pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
+                                    initializer=_die_with_parent, initargs=(os.getpid(),))
     return _pool
+
+
+# Checked this often for a parent that went away without telling the helpers.
+PARENT_CHECK_SECONDS = 1.0
+# The signal Linux sends a helper when its parent goes (PR_SET_PDEATHSIG).
+_PARENT_GONE = signal.SIGUSR1
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this helper exit when the process that started it is gone.
+
+    A helper waits on a queue whose write end it holds itself, so it never sees
+    the parent close it: without this, a desk killed by a signal it cannot
+    handle (`kill -9`, the OOM killer) leaves its helpers running for ever, and
+    with them multiprocessing's resource tracker, which exits once they have.
+
+    A watcher thread checks every PARENT_CHECK_SECONDS that the helper still
+    has the same parent (an orphan is handed to another process), on any
+    system. On Linux the kernel also signals the helper the moment its parent
+    goes (PR_SET_PDEATHSIG), so it exits at once. That signal also comes when
+    only the parent's thread that started the helper ends, and the pool starts
+    helpers from whichever thread submits work, so it is not fatal by itself:
+    its handler makes the same check.
+    """
+
+    def exit_if_orphaned(*_signal) -> None:
+        if os.getppid() != parent_pid:
+            # os._exit: in the watcher sys.exit would end only that thread, and
+            # the work in hand has nobody left to collect its results.
+            os._exit(1)
+
+    if sys.platform == "linux":
+        # The initializer runs in the helper's main thread, which is the thread
+        # the kernel signals and the one where Python runs signal handlers.
+        signal.signal(_PARENT_GONE, exit_if_orphaned)
+        _ask_for_signal_on_parent_death(_PARENT_GONE)
+    threading.Thread(target=_watch, args=(exit_if_orphaned,), name="socialdesk-parent-watch",
+                     daemon=True).start()
+
+
+def _ask_for_signal_on_parent_death(signum: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(*(ctypes.c_ulong(arg) for arg in (_PR_SET_PDEATHSIG, signum, 0, 0, 0)))
+    except (OSError, AttributeError):
+        pass  # the watcher still notices, within PARENT_CHECK_SECONDS
+
+
+def _watch(exit_if_orphaned: Callable[[], None]) -> None:
+    # Checks first: the parent may have gone before the signal was asked for.
+    while True:
+        exit_if_orphaned()
+        time.sleep(PARENT_CHECK_SECONDS)
 
 
 def triage_spread(posts: list[PostInput], policy: Policy, processes: int,
