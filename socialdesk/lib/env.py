@@ -49,6 +49,14 @@ def data_dir() -> Path:
 POSTGRES_CONNECT_TIMEOUT = 10
 
 POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql")
+# A connection whose server went away mid-query (a host that crashed, a network
+# cut) is noticed by TCP keepalives within about a minute, rather than by the
+# operating system's default of two hours; and no statement waits more than
+# LOCK_TIMEOUT for a row lock another transaction holds. Each can be overridden
+# by the URL's own options.
+POSTGRES_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                       "keepalives_count": 3}
+POSTGRES_LOCK_TIMEOUT = "60s"
 
 
 def database_from_url(url: str) -> dict:
@@ -68,8 +76,13 @@ def database_from_url(url: str) -> dict:
         return database
     if scheme in POSTGRES_SCHEMES:
         database = _parse(url, conn_max_age=60, conn_health_checks=True)
-        database.setdefault("OPTIONS", {}).setdefault("connect_timeout",
-                                                      POSTGRES_CONNECT_TIMEOUT)
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT)
+        for key, value in POSTGRES_KEEPALIVES.items():
+            options.setdefault(key, value)
+        if "lock_timeout" not in options.get("options", ""):
+            options["options"] = (f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT} "
+                                  + options.get("options", "")).strip()
         return database
     raise ValueError(f"DATABASE_URL: unsupported scheme {scheme!r} (use sqlite or postgres)")
 

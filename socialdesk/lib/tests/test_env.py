@@ -51,6 +51,23 @@ def test_the_url_may_set_its_own_connect_timeout():
     assert int(database["OPTIONS"]["connect_timeout"]) == 3
 
 
+def test_a_dead_postgres_server_is_noticed_and_no_lock_is_waited_on_for_ever():
+    options = database_from_url("postgres://desk@db.internal/desk")["OPTIONS"]
+    assert (options["keepalives"], options["keepalives_idle"]) == (1, 30)
+    assert "-c lock_timeout=60s" in options["options"]
+
+
+def test_the_url_may_set_its_own_server_options_and_lock_timeout():
+    options = database_from_url(
+        "postgres://desk@db.internal/desk?options=-c%20lock_timeout%3D5s&keepalives_idle=5"
+    )["OPTIONS"]
+    assert options["options"] == "-c lock_timeout=5s"
+    assert int(options["keepalives_idle"]) == 5
+    options = database_from_url(
+        "postgres://desk@db.internal/desk?options=-c%20statement_timeout%3D9s")["OPTIONS"]
+    assert options["options"] == "-c lock_timeout=60s -c statement_timeout=9s"
+
+
 def test_a_relative_sqlite_path_stays_relative():
     database = database_from_url("sqlite:///desk.sqlite3")
     assert database["ENGINE"] == "django.db.backends.sqlite3"
