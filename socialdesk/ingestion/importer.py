@@ -4,8 +4,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.conf import settings
+from django.core.management.base import CommandError
 
 from socialdesk.ingestion.records import Parsed, Record, RecordError
 from socialdesk.pipeline import Ingestor
@@ -70,3 +72,19 @@ class ProgressLine:
     def done(self) -> None:
         if self.last:
             self.stream.write("\n")
+
+
+def open_input(name: str):
+    """The named file (or standard input for -) opened for reading bytes, or
+    CommandError saying why it cannot be."""
+    if name == "-":
+        return sys.stdin.buffer
+    path = Path(name)
+    if path.is_dir():
+        raise CommandError(f"{name}: is a directory; give a file of posts")
+    if not path.exists():
+        raise CommandError(f"{name}: no such file")
+    try:
+        return path.open("rb")
+    except OSError as e:
+        raise CommandError(f"{name}: cannot be read ({e.strerror})") from None

@@ -7,10 +7,11 @@ is reported where it is and the good ones still go in.
 import csv
 import io
 import json
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 CHANNELS = ("x", "facebook", "instagram", "reddit", "mastodon", "bluesky", "youtube", "email")
 REQUIRED = ("channel", "external_id", "author", "text", "created_at")
@@ -18,8 +19,21 @@ OPTIONAL = ("in_reply_to", "url", "visibility", "author_name", "author_followers
             "direction", "account", "author_email", "author_avatar")
 FORMATS = ("jsonl", "csv", "twcs")
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-# Undecodable bytes read with errors="surrogateescape" become lone surrogates.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+# Undecodable bytes read with errors="surrogateescape", and JSON's "\\ud800"
+# escapes, become lone surrogates, which no database can store. NUL is refused
+# too: PostgreSQL cannot store it in text or JSON.
+_UNSTORABLE = re.compile("[\ud800-\udfff\x00]")
+# What the database's columns hold: followers is a 64-bit integer.
+MAX_FOLLOWERS = 2**63 - 1
+# Dates a post can have: social networks, and e-mail in any archive worth
+# importing, are younger than 1990; a post from more than a day ahead means a
+# wrong clock or offset, and would start SLA clocks in the future.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+FUTURE_TOLERANCE = timedelta(days=1)
+# Fields outside the schema are kept as the post's raw payload, within bounds
+# that keep one record from costing the batch (deep nesting, huge payloads).
+MAX_EXTRA_DEPTH = 20
+MAX_EXTRA_CHARS = 100_000
 # The shape of an address (one @, a dot in the domain, no spaces), not proof it exists.
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
@@ -54,24 +68,75 @@ def _string(data: dict, key: str, max_len: int, required: bool = False) -> str:
         if required:
             raise RecordError(f"missing field {key!r}")
         return ""
+    if isinstance(value, LongNumber):
+        raise RecordError(f"{key!r} is {value}; send it as a string")
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise RecordError(f"{key!r} must be a string, not {type(value).__name__}")
+    if isinstance(value, int) and not -MAX_FOLLOWERS <= value <= MAX_FOLLOWERS:
+        raise RecordError(f"{key!r} is a number too large for an identifier; send it as a string")
     value = str(value)
     if len(value) > max_len:
         raise RecordError(f"{key!r} is {len(value):,} characters; the limit is {max_len:,}")
-    if _SURROGATE.search(value):
-        raise RecordError(f"{key!r} is not valid UTF-8")
+    _check_storable(key, value)
     return value
 
 
-def parse_datetime(value: str) -> datetime:
+def _check_storable(key: str, value: str) -> None:
+    found = _UNSTORABLE.search(value)
+    if found:
+        what = "a NUL character" if found.group() == "\x00" else "invalid UTF-8"
+        raise RecordError(f"{key!r} contains {what} (at character {found.start() + 1:,})")
+
+
+def parse_datetime(value: str, now: datetime | None = None) -> datetime:
+    shown = value[:40]
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise RecordError(f"'created_at' {value!r} is not an ISO 8601 date and time") from None
+        raise RecordError(f"'created_at' {shown!r} is not an ISO 8601 date and time") from None
     if parsed.tzinfo is None:
-        raise RecordError(f"'created_at' {value!r} has no UTC offset (e.g. +00:00)")
+        raise RecordError(f"'created_at' {shown!r} has no UTC offset (e.g. +00:00)")
+    try:
+        utc = parsed.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(f"'created_at' {shown!r} is out of range in UTC") from None
+    latest = (now or datetime.now(UTC)) + FUTURE_TOLERANCE
+    if not EARLIEST <= utc <= latest:
+        raise RecordError(f"'created_at' {shown!r} is not between {EARLIEST:%Y-%m-%d} and "
+                          "tomorrow: check the date and its UTC offset")
     return parsed
+
+
+def _check_extra(extra: dict) -> dict:
+    """The fields outside the schema, if the database can store them as they are."""
+    if not extra:
+        return extra
+    stack = [(extra, 1, "")]
+    while stack:  # iterative: a recursive walk would itself overflow on deep nesting
+        value, depth, path = stack.pop()
+        if isinstance(value, str):
+            _check_storable(path, value)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise RecordError(f"{path!r} is {value}, which JSON cannot store")
+        elif isinstance(value, int) and not isinstance(value, bool) and \
+                not -MAX_FOLLOWERS <= value <= MAX_FOLLOWERS:
+            raise RecordError(f"{path!r} is a number beyond 64 bits")
+        elif isinstance(value, LongNumber):
+            raise RecordError(f"{path!r} is {value}, beyond 64 bits")
+        elif isinstance(value, (dict, list)):
+            if depth > MAX_EXTRA_DEPTH:
+                raise RecordError(f"{path!r} is nested more than {MAX_EXTRA_DEPTH} levels deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                name = f"{path}.{key}" if path else str(key)
+                if isinstance(key, str):
+                    _check_storable(name, key)
+                stack.append((item, depth + 1, name))
+    size = len(json.dumps(extra, ensure_ascii=False))
+    if size > MAX_EXTRA_CHARS:
+        raise RecordError(f"fields outside the schema take {size:,} characters; "
+                          f"the limit is {MAX_EXTRA_CHARS:,}")
+    return extra
 
 
 def check_record(data: object, max_chars: int) -> Record:
@@ -96,10 +161,13 @@ def check_record(data: object, max_chars: int) -> Record:
     followers = data.get("author_followers")
     if followers in ("", None):
         followers = None
-    elif isinstance(followers, str) and followers.strip().isdigit():
+    elif isinstance(followers, str) and followers.strip().isascii() \
+            and followers.strip().isdigit() and len(followers.strip()) <= 19:
         followers = int(followers)
-    elif isinstance(followers, bool) or not isinstance(followers, int) or followers < 0:
-        raise RecordError(f"'author_followers' must be a whole number, not {followers!r}")
+    if followers is not None and (isinstance(followers, bool) or not isinstance(followers, int)
+                                  or not 0 <= followers <= MAX_FOLLOWERS):
+        raise RecordError(f"'author_followers' must be a whole number from 0 to "
+                          f"{MAX_FOLLOWERS:,}, not {str(followers)[:40]!r}")
     url = _string(data, "url", 2000)
     if url and not re.match(r"https?://", url, re.IGNORECASE):
         raise RecordError(f"'url' must start with http:// or https://, not {url[:40]!r}")
@@ -130,16 +198,68 @@ def check_record(data: object, max_chars: int) -> Record:
         account=_string(data, "account", 255).lstrip("@").lower(),
         author_email=email,
         author_avatar=avatar,
-        extra={k: v for k, v in data.items() if k not in known},
+        extra=_check_extra({k: v for k, v in data.items() if k not in known}),
     )
 
 
 Parsed = tuple[int, Record | RecordError]
 
 
+class LongNumber:
+    """A JSON number too long to be one the desk stores: kept as its digits, so
+    that the record holding it is refused on its own and the document around it
+    still parses."""
+
+    def __init__(self, digits: str):
+        self.digits = digits
+
+    def __str__(self) -> str:
+        return f"a number of {len(self.digits):,} digits"
+
+
+def _number(digits: str) -> int | LongNumber:
+    # Past 19 digits no integer fits the database; past Python's own limit
+    # (4,300 digits) int() itself would refuse the whole document.
+    return int(digits) if len(digits) <= 20 else LongNumber(digits)
+
+
+def _not_a_number(name: str) -> float:
+    return float(name.replace("Infinity", "inf"))  # NaN, Infinity, -Infinity
+
+
+def loads(document: str | bytes) -> object:
+    """json.loads, except that a number no record may hold (NaN, Infinity, thousands
+    of digits) is kept for the record check to refuse, instead of failing the
+    whole document: one record in a batch must not cost the others."""
+    return json.loads(document, parse_int=_number, parse_constant=_not_a_number)
+
+
+def line_limit(max_chars: int) -> int:
+    """The longest line worth decoding: the text and the extra fields at their limits,
+    every character escaped, and room for the other fields."""
+    return 6 * (max_chars + MAX_EXTRA_CHARS) + 65_536
+
+
+def decode_json(line: str | bytes) -> object:
+    """One JSON document, or RecordError saying why not (never another exception)."""
+    try:
+        return loads(line)
+    except json.JSONDecodeError as e:
+        raise RecordError(f"not valid JSON: {e.msg} (column {e.colno})") from None
+    except RecursionError:
+        raise RecordError("not valid JSON here: nested too deeply") from None
+    except ValueError as e:  # any other refusal of the decoder's
+        raise RecordError(f"not valid JSON here: {str(e)[:120]}") from None
+
+
 def read_jsonl(stream: Iterable[bytes], max_chars: int) -> Iterator[Parsed]:
+    longest = line_limit(max_chars)
     for number, raw in enumerate(stream, start=1):
         if not raw.strip():
+            continue
+        if len(raw) > longest:
+            yield number, RecordError(f"the line is {len(raw):,} bytes; the limit is "
+                                      f"{longest:,}")
             continue
         try:
             line = raw.decode("utf-8")
@@ -147,23 +267,32 @@ def read_jsonl(stream: Iterable[bytes], max_chars: int) -> Iterator[Parsed]:
             yield number, RecordError(f"not valid UTF-8 (byte {e.start})")
             continue
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as e:
-            yield number, RecordError(f"not valid JSON: {e.msg} (column {e.colno})")
-            continue
-        try:
-            yield number, check_record(data, max_chars)
+            yield number, check_record(decode_json(line), max_chars)
         except RecordError as e:
             yield number, e
 
 
-def _csv_rows(stream: io.BufferedIOBase) -> Iterator[tuple[int, dict | RecordError]]:
+def _csv_rows(stream: io.BufferedIOBase, max_chars: int
+              ) -> Iterator[tuple[int, dict | RecordError]]:
+    # A cell may be as long as the text limit and then some, so that an
+    # oversized text is reported by the field check, with its limit, rather
+    # than by the CSV reader.
+    csv.field_size_limit(max(csv.field_size_limit(), 2 * max_chars + 1024))
     # surrogateescape keeps undecodable bytes as lone surrogates, which the
     # field checks report as invalid UTF-8 on the right line.
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
     reader = csv.DictReader(text)
     line = 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            # The reader has consumed the broken line and can go on after it.
+            number, line = line + 1, reader.line_num
+            yield number, RecordError(f"not valid CSV: {e}")
+            continue
         number, line = line + 1, reader.line_num
         if None in row:
             yield number, RecordError(f"{len(row[None]) + len(reader.fieldnames)} columns; "
@@ -173,7 +302,7 @@ def _csv_rows(stream: io.BufferedIOBase) -> Iterator[tuple[int, dict | RecordErr
 
 
 def read_csv(stream: io.BufferedIOBase, max_chars: int) -> Iterator[Parsed]:
-    for number, row in _csv_rows(stream):
+    for number, row in _csv_rows(stream, max_chars):
         if isinstance(row, RecordError):
             yield number, row
             continue
@@ -188,7 +317,7 @@ _TWCS_TIME = "%a %b %d %H:%M:%S %z %Y"
 
 def read_twcs(stream: io.BufferedIOBase, max_chars: int) -> Iterator[Parsed]:
     """The Customer Support on Twitter layout: tweet_id, author_id, inbound, created_at, ..."""
-    for number, row in _csv_rows(stream):
+    for number, row in _csv_rows(stream, max_chars):
         if isinstance(row, RecordError):
             yield number, row
             continue

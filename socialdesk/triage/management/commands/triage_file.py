@@ -1,10 +1,10 @@
 import json
-import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from socialdesk.ingestion.importer import open_input
 from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, read_records
 from socialdesk.pipeline import contract, decide, record_input
 from socialdesk.routing.rules import default_rules
@@ -46,9 +46,7 @@ class Command(BaseCommand):
                 raise CommandError(f"{where}: {e}") from None
         rules = default_rules()
         name = options["file"]
-        if name != "-" and not Path(name).is_file():
-            raise CommandError(f"{name}: no such file")
-        stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115
+        stream = open_input(name)
         out = open(options["output"], "w") if options["output"] else self.stdout._out  # noqa: SIM115
         rejected = 0
         with stream:
