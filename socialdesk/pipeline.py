@@ -65,8 +65,24 @@ def contract(result: TriageResult, chosen: Route) -> dict:
     }
 
 
+class QueueUnavailable(Exception):
+    """The batch is stored (committed) but could not be queued for the workers.
+
+    Nothing is lost: the sweeper queues stored posts that wait unprocessed, and
+    a client that sends the batch again has its unprocessed posts queued.
+    `result` says what this call stored; `retry_after` is a hint in seconds.
+    """
+
+    def __init__(self, result: IngestResult, retry_after: int, reason: str):
+        super().__init__(f"stored, but the queue is unavailable: {reason}")
+        self.result = result
+        self.retry_after = retry_after
+
+
 def ingest(records: list[Record], source: str = "import") -> IngestResult:
-    """Store a batch, then process what was new (after commit, on a worker if any)."""
+    """Store a batch, then process what was new (after commit, on a worker if any).
+
+    Raises QueueUnavailable, after storing, when the workers could not be told."""
     ingestor = Ingestor(source)
     result = ingestor.add(records)
     ingestor.close()

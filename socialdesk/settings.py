@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that it sees every answer under /api/, whoever made it.
+    "socialdesk.api.middleware.JsonErrorsMiddleware",
     "socialdesk.web.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -234,6 +236,23 @@ API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 # Where the file delivery target writes outgoing replies until real channel
 # connectors are configured.
 OUTBOX_DIR = Path(env("OUTBOX_DIR", str(DATA_DIR / "outbox")))
+
+# --- API request limits (docs/IMPORT.md, "The batch API") ---
+# The batch endpoints (POST /api/v1/posts, /api/v1/triage) take a body of up to
+# API_MAX_BODY_BYTES, so that a batch of API_MAX_BATCH records of MAX_POST_CHARS
+# characters always fits: each character of a text counted at 6 bytes, the
+# length of JSON's longest escape for one (\u00e9), and each record given
+# API_RECORD_OVERHEAD_BYTES for its other fields and the JSON around them. A
+# character beyond U+FFFF (most emoji) is one character and, escaped, two
+# (12 bytes): send such text as UTF-8, where it takes 4. Every other endpoint
+# keeps Django's DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB). Past its limit a body
+# is refused with 413, unread.
+API_RECORD_OVERHEAD_BYTES = env_int("API_RECORD_OVERHEAD_BYTES", 64 * 1024)
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES",
+                             API_MAX_BATCH * (6 * MAX_POST_CHARS + API_RECORD_OVERHEAD_BYTES))
+for _name in ("API_MAX_BATCH", "API_RECORD_OVERHEAD_BYTES", "API_MAX_BODY_BYTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {globals()[_name]}")
 
 LOGGING = {
     "version": 1,

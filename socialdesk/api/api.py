@@ -1,27 +1,34 @@
 """The JSON API: routers per domain, token authentication on every endpoint."""
 
+import logging
 from datetime import timedelta
 
 from django.conf import settings
-from ninja import NinjaAPI, Query, Schema
+from ninja import Field, Query, Schema, Status
 from ninja.errors import HttpError
+from ninja.parser import Parser
 
-from socialdesk.api.auth import TokenAuth, TokenThrottled, docs_access
+from socialdesk.api import errors
+from socialdesk.api.auth import TokenThrottled, docs_access
 from socialdesk.api.contacts import router as contacts_router
+from socialdesk.api.errors import DocumentedAPI, responses
 from socialdesk.api.inbox import router as inbox_router
+from socialdesk.api.limits import TokenAuth
 from socialdesk.api.schemas import (
+    MAX_ID,
     ApproveIn,
     CaseDetailOut,
     CaseOut,
     CorrectionCreatedOut,
     CorrectionIn,
     CorrectionOut,
-    ErrorOut,
+    DbId,
     FollowUpOut,
     NoteIn,
     NoteOut,
     PostBatchIn,
     PostBatchOut,
+    PostBatchStoredOut,
     PostOut,
     PriorityIn,
     RecordResult,
@@ -32,6 +39,7 @@ from socialdesk.api.schemas import (
     SavedReplyTextOut,
     TagsIn,
     TagsOut,
+    Text,
     TriageBatchOut,
     TriageOut,
 )
@@ -46,16 +54,42 @@ from socialdesk.cases.queries import (
     thread,
 )
 from socialdesk.cases.saved_replies import render_saved_reply, saved_replies_for
-from socialdesk.ingestion.records import RecordError, check_record
-from socialdesk.pipeline import contract, decide, ingest, record_input
+from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.records import Record, RecordError, check_record, loads
+from socialdesk.pipeline import QueueUnavailable, contract, decide, ingest, record_input
 from socialdesk.routing.actions import active_rules
 from socialdesk.triage import feedback
 from socialdesk.triage.actions import active_policy
 
-api = NinjaAPI(title="socialdesk API", version="1", auth=TokenAuth(),
-               docs_decorator=docs_access, urls_namespace="api")
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """\
+Every request carries `Authorization: Bearer <token>` (`socialdesk token USER`).
+
+Every answer is JSON, errors included: `{"detail": "what went wrong"}`, with more
+fields where an endpoint documents them. Each endpoint lists the status codes it
+can answer. All of them can answer 400 (a request that cannot be read), 401 (no
+token, or a bad one), 422 (parameters or a body that do not fit the schema; `errors`
+says where) and 429 (too many failed tokens from one address; `Retry-After` says
+when to try again). Endpoints that take a body answer 413 for one over their size
+limit: the batch endpoints take API_MAX_BATCH records of up to MAX_POST_CHARS
+characters (docs/IMPORT.md); the others, 2.5 MB.
+"""
+
+class RecordParser(Parser):
+    """Bodies are read the way import files are (ingestion.records.loads): a number no
+    record may hold fails that record, with its index, not the whole request."""
+
+    def parse_body(self, request):
+        return loads(request.body)
+
+
+api = DocumentedAPI(title="socialdesk API", version="1", description=DESCRIPTION,
+                    auth=TokenAuth(), docs_decorator=docs_access, urls_namespace="api",
+                    parser=RecordParser())
 api.add_router("/contacts", contacts_router)
 api.add_router("", inbox_router)
+errors.install(api)
 
 
 @api.exception_handler(TokenThrottled)
@@ -79,7 +113,14 @@ def refused(request, e: actions.ActionError):
         "needs_confirmation": isinstance(e, actions.NeedsConfirmation)}, status=422)
 
 
-def _check_batch(records: list[dict]):
+def _rejected(index: int, data: object, reason: str) -> RecordResult:
+    external_id = data.get("external_id") if isinstance(data, dict) else None
+    return RecordResult(index=index, status="rejected", error=reason,
+                        external_id=str(external_id)[:255] if external_id else None)
+
+
+def _check_batch(records: list[dict]) -> tuple[list[tuple[int, Record]], list[RecordResult]]:
+    """The records that passed, by index, and a rejection for each that did not."""
     if len(records) > settings.API_MAX_BATCH:
         raise HttpError(413, f"at most {settings.API_MAX_BATCH} records a request")
     checked, results = [], []
@@ -87,27 +128,35 @@ def _check_batch(records: list[dict]):
         try:
             checked.append((index, check_record(data, settings.MAX_POST_CHARS)))
         except RecordError as e:
-            external_id = data.get("external_id") if isinstance(data, dict) else None
-            results.append(RecordResult(index=index, status="rejected", error=str(e),
-                                        external_id=str(external_id) if external_id else None))
+            results.append(_rejected(index, data, str(e)))
+        except Exception:
+            # A record the checks did not foresee is that record's problem, not the
+            # batch's: it is refused, and the others go on.
+            logger.exception("record %d of an API batch could not be checked", index)
+            results.append(_rejected(index, data, "this record could not be checked; "
+                                                  "it was not stored"))
     return checked, results
 
 
-@api.post("/posts", response={200: PostBatchOut, 413: ErrorOut}, tags=["ingestion"],
-          summary="Import a batch of posts (idempotent on channel and external_id)")
-def import_posts(request, body: PostBatchIn):
-    checked, results = _check_batch(body.records)
-    outcome = ingest([r for _, r in checked], source="api")
-    created_ids = set(outcome.created)
-    from socialdesk.ingestion.models import Post
+def _created_keys(ids: list[int]) -> set[tuple[str, str]]:
+    keys = set()
+    for start in range(0, len(ids), 900):  # within SQLite's limit on query parameters
+        keys.update(Post.objects.filter(id__in=ids[start:start + 900])
+                    .values_list("channel", "external_id"))
+    return keys
 
-    created_keys = set(Post.objects.filter(id__in=created_ids)
-                       .values_list("channel", "external_id"))
+
+def _batch_out(checked: list[tuple[int, Record]], rejected: list[RecordResult],
+               created_ids: list[int]) -> PostBatchOut:
+    """One result per record, in order: created for the first record of each post this
+    call stored, duplicate for the other records that passed."""
+    created_keys = _created_keys(list(created_ids))
+    results = list(rejected)
     for index, record in checked:
-        new = (record.channel, record.external_id) in created_keys
-        created_keys.discard((record.channel, record.external_id))
+        key = (record.channel, record.external_id)
         results.append(RecordResult(index=index, external_id=record.external_id,
-                                    status="created" if new else "duplicate"))
+                                    status="created" if key in created_keys else "duplicate"))
+        created_keys.discard(key)
     results.sort(key=lambda r: r.index)
     return PostBatchOut(
         created=sum(r.status == "created" for r in results),
@@ -117,8 +166,39 @@ def import_posts(request, body: PostBatchIn):
     )
 
 
-@api.post("/triage", response={200: TriageBatchOut, 413: ErrorOut}, tags=["triage"],
-          summary="Triage posts without storing them (the `socialdesk triage` contract)")
+STORED_NOT_QUEUED = ("The posts are stored, but they could not be queued for processing "
+                     "just now; the desk processes them later. Sending the same batch again "
+                     "is safe: stored posts come back as duplicates.")
+
+
+@api.post("/posts", url_name="import_posts",
+          response=responses({200: PostBatchOut}, body=True, also={503: PostBatchStoredOut}),
+          tags=["ingestion"],
+          summary="Import a batch of posts (idempotent on channel and external_id)",
+          description="One result per record, in order: created, duplicate (stored before, "
+                      "or earlier in the batch) or rejected (with the reason; the others "
+                      "are kept). 413 for more than API_MAX_BATCH records or a body over "
+                      "API_MAX_BODY_BYTES. 503, with Retry-After and the same results, "
+                      "when the posts are stored but the queue that processes them is "
+                      "unavailable: sending the batch again is safe.")
+def import_posts(request, body: PostBatchIn):
+    checked, rejected = _check_batch(body.records)
+    try:
+        outcome = ingest([r for _, r in checked], source="api")
+    except QueueUnavailable as e:
+        stored = _batch_out(checked, rejected, e.result.created)
+        response = api.create_response(
+            request, {**stored.model_dump(), "detail": STORED_NOT_QUEUED}, status=503)
+        response["Retry-After"] = str(max(1, int(e.retry_after or 0)))
+        return response
+    return _batch_out(checked, rejected, outcome.created)
+
+
+@api.post("/triage", url_name="triage_posts",
+          response=responses({200: TriageBatchOut}, body=True), tags=["triage"],
+          summary="Triage posts without storing them (the `socialdesk triage` contract)",
+          description="413 for more than API_MAX_BATCH records or a body over "
+                      "API_MAX_BODY_BYTES.")
 def triage_posts(request, body: PostBatchIn):
     checked, rejected = _check_batch(body.records)
     inputs = [record_input(r) for _, r in checked]
@@ -131,10 +211,10 @@ def triage_posts(request, body: PostBatchIn):
 
 
 class CaseFilter(Schema):
-    status: str | None = None
-    team: str | None = None
-    limit: int = 50
-    offset: int = 0
+    status: Text | None = None
+    team: Text | None = None
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 def _case_out(case: Case) -> dict:
@@ -148,10 +228,9 @@ def _case_out(case: Case) -> dict:
     }
 
 
-@api.get("/cases", response=list[CaseOut], tags=["cases"], summary="Cases this user may see")
+@api.get("/cases", response=responses({200: list[CaseOut]}), tags=["cases"],
+         summary="Cases this user may see")
 def list_cases(request, filters: Query[CaseFilter]):
-    if not 1 <= filters.limit <= 500 or filters.offset < 0:
-        raise HttpError(400, "limit must be 1–500 and offset 0 or more")
     cases = cases_visible_to(request.user).select_related("team", "assignee")
     if filters.status:
         cases = cases.filter(status=filters.status)
@@ -161,8 +240,9 @@ def list_cases(request, filters: Query[CaseFilter]):
     return [_case_out(c) for c in cases]
 
 
-@api.get("/cases/{case_id}", response={200: CaseDetailOut, 404: ErrorOut}, tags=["cases"])
-def get_case(request, case_id: int):
+@api.get("/cases/{case_id}", response=responses({200: CaseDetailOut}, not_found=True),
+         tags=["cases"])
+def get_case(request, case_id: DbId):
     case = access_case(request.user, case_id)
     posts = thread(case)
     opener = next((p for p in posts if p.direction == "inbound"), None)
@@ -182,27 +262,27 @@ def _correction_out(correction) -> dict:
             "created_by": correction.created_by.username, "created_at": correction.created_at}
 
 
-# A single response schema makes the answer a 201 without the (status, body) tuple
-# that newer django-ninja deprecates; errors come as HttpError's {"detail": ...}.
-@api.post("/posts/{post_id}/corrections", response={201: CorrectionCreatedOut},
+@api.post("/posts/{post_id}/corrections",
+          response=responses({201: CorrectionCreatedOut}, body=True, not_found=True),
           tags=["triage"],
           summary="Correct a post's category, sentiment or decision (kept as a training label)",
           description="Answers 404 for a post outside the user's teams and 422, with a "
                       "message, for an unknown field or value or a correction that changes "
                       "nothing.")
-def correct_post(request, post_id: int, body: CorrectionIn):
+def correct_post(request, post_id: DbId, body: CorrectionIn):
     post = feedback.access_post(request.user, post_id)
     try:
         correction = feedback.do_correct_triage(post, body.field, body.value, request.user,
                                                 body.note)
     except feedback.CorrectionError as e:
         raise HttpError(422, str(e)) from None
-    return {"correction": _correction_out(correction), "triage": post.triage}
+    return Status(201, {"correction": _correction_out(correction), "triage": post.triage})
 
 
-@api.get("/posts/{post_id}/corrections", response={200: list[CorrectionOut], 404: ErrorOut},
+@api.get("/posts/{post_id}/corrections",
+         response=responses({200: list[CorrectionOut]}, not_found=True),
          tags=["triage"], summary="The corrections of a post's triage, oldest first")
-def list_corrections(request, post_id: int):
+def list_corrections(request, post_id: DbId):
     post = feedback.access_post(request.user, post_id)
     return [_correction_out(c) for c in feedback.corrections_of([post.pk])]
 
@@ -223,62 +303,75 @@ _REFUSALS = ("Answers 404 for a case the user may not see, 409 when another repl
              "not in confirm_warnings.")
 
 
-@api.post("/cases/{case_id}/replies", response={201: ReplyOut}, tags=["cases"],
+@api.post("/cases/{case_id}/replies",
+          response=responses({201: ReplyOut}, body=True, not_found=True, conflict=True,
+                             refused=True), tags=["cases"],
           summary="Reply on a case: checked, held for approval where the case needs it, "
                   "else queued for delivery", description=_REFUSALS)
-def submit_reply(request, case_id: int, body: ReplyIn):
+def submit_reply(request, case_id: DbId, body: ReplyIn):
     case = access_case(request.user, case_id)
     asked = body.follow_up
     follow_up = (FollowUpSpec(asked.action, timedelta(hours=asked.within_hours), asked.on_expiry)
                  if asked is not None else None)
     reply = actions.do_submit_reply(case, request.user, body.text, body.visibility,
                                     body.confirm_warnings, follow_up)
-    return _reply_out(reply)
+    return Status(201, _reply_out(reply))
 
 
-@api.post("/replies/{reply_id}/approve", response={200: ReplyOut}, tags=["cases"],
+@api.post("/replies/{reply_id}/approve",
+          response=responses({200: ReplyOut}, body=True, forbidden=True, not_found=True,
+                             refused=True), tags=["cases"],
           summary="Approve a reply awaiting approval, optionally edited; it is delivered",
           description="403 for a user who may not approve it; 422 for a reply not awaiting "
                       "approval or an edit that breaks a guideline.")
-def approve_reply(request, reply_id: int, body: ApproveIn):
+def approve_reply(request, reply_id: DbId, body: ApproveIn):
     reply = approvals.do_approve_reply(access_reply(request.user, reply_id), request.user,
                                        body.text)
     return _reply_out(reply)
 
 
-@api.post("/replies/{reply_id}/return", response={200: ReplyOut}, tags=["cases"],
+@api.post("/replies/{reply_id}/return",
+          response=responses({200: ReplyOut}, body=True, forbidden=True, not_found=True,
+                             refused=True), tags=["cases"],
           summary="Send a reply back to its author with a comment")
-def return_reply(request, reply_id: int, body: ReturnIn):
+def return_reply(request, reply_id: DbId, body: ReturnIn):
     reply = approvals.do_return_reply(access_reply(request.user, reply_id), request.user,
                                       body.comment)
     return _reply_out(reply)
 
 
-@api.post("/cases/{case_id}/notes", response={201: NoteOut}, tags=["cases"],
+@api.post("/cases/{case_id}/notes",
+          response=responses({201: NoteOut}, body=True, not_found=True, refused=True),
+          tags=["cases"],
           summary="Add a note (or a phone call or e-mail taken off the channel)")
-def add_note(request, case_id: int, body: NoteIn):
+def add_note(request, case_id: DbId, body: NoteIn):
     case = access_case(request.user, case_id)
     note = notes.do_add_note(case, request.user, body.text, body.kind)
-    return {"id": note.pk, "kind": note.kind, "text": note.text, "author": note.author.username,
-            "mentions": [u.username for u in note.mentions.all()],
-            "created_at": note.created_at}
+    return Status(201, {"id": note.pk, "kind": note.kind, "text": note.text,
+                        "author": note.author.username,
+                        "mentions": [u.username for u in note.mentions.all()],
+                        "created_at": note.created_at})
 
 
-@api.post("/cases/{case_id}/priority", response={200: CaseOut}, tags=["cases"],
+@api.post("/cases/{case_id}/priority",
+          response=responses({200: CaseOut}, body=True, not_found=True, refused=True),
+          tags=["cases"],
           summary="Set the case's priority (P0 most urgent, P3 least)",
           description="Answers 404 for a case the user may not see and 422 for another value.")
-def set_priority(request, case_id: int, body: PriorityIn):
+def set_priority(request, case_id: DbId, body: PriorityIn):
     case = access_case(request.user, case_id)
     actions.do_set_priority(case, body.priority, request.user)
     return _case_out(case)
 
 
-@api.post("/cases/{case_id}/tags", response={200: TagsOut}, tags=["cases"],
+@api.post("/cases/{case_id}/tags",
+          response=responses({200: TagsOut}, body=True, not_found=True, refused=True),
+          tags=["cases"],
           summary="Add and remove the case's tags, or replace them all",
           description="Tags are stored in lower case: 1 to 40 letters, digits, - or _, at "
                       "most 20 on a case. Answers 404 for a case the user may not see and "
                       "422, with a message, for a tag that breaks these rules.")
-def set_tags(request, case_id: int, body: TagsIn):
+def set_tags(request, case_id: DbId, body: TagsIn):
     case = access_case(request.user, case_id)
     if body.tags is not None and (body.add or body.remove):
         raise HttpError(422, "Send either tags (to replace them all) or add and remove.")
@@ -287,9 +380,10 @@ def set_tags(request, case_id: int, body: TagsIn):
     return {"tags": actions.do_change_tags(case, request.user, body.add, body.remove)}
 
 
-@api.get("/cases/{case_id}/saved-replies", response={200: list[SavedReplyOut], 404: ErrorOut},
-         tags=["cases"], summary="The saved replies offered for a case, most specific first")
-def list_saved_replies(request, case_id: int):
+@api.get("/cases/{case_id}/saved-replies",
+         response=responses({200: list[SavedReplyOut]}, not_found=True), tags=["cases"],
+         summary="The saved replies offered for a case, most specific first")
+def list_saved_replies(request, case_id: DbId):
     case = access_case(request.user, case_id)
     return [{"id": s.pk, "name": s.name, "channel": s.channel, "lang": s.lang,
              "team": s.team.slug if s.team else None}
@@ -297,12 +391,13 @@ def list_saved_replies(request, case_id: int):
 
 
 @api.get("/cases/{case_id}/saved-replies/{saved_id}",
-         response={200: SavedReplyTextOut, 404: ErrorOut}, tags=["cases"],
+         response=responses({200: SavedReplyTextOut}, not_found=True, refused=True),
+         tags=["cases"],
          summary="A saved reply's text filled in for the case ({first_name}, {agent_name}, "
                  "{case_ref})",
          description="Answers 404 for a case the user may not see or a saved reply it does "
                      "not offer, and 422 for a saved reply whose text cannot be filled in.")
-def get_saved_reply(request, case_id: int, saved_id: int):
+def get_saved_reply(request, case_id: DbId, saved_id: DbId):
     case = access_case(request.user, case_id)
     saved = next((s for s in saved_replies_for(case, request.user) if s.pk == saved_id), None)
     if saved is None:
@@ -311,9 +406,10 @@ def get_saved_reply(request, case_id: int, saved_id: int):
             "text": render_saved_reply(saved, case, request.user)}
 
 
-@api.get("/cases/{case_id}/follow-ups", response={200: list[FollowUpOut], 404: ErrorOut},
-         tags=["cases"], summary="What the case waits for, and what it waited for")
-def list_follow_ups(request, case_id: int):
+@api.get("/cases/{case_id}/follow-ups",
+         response=responses({200: list[FollowUpOut]}, not_found=True), tags=["cases"],
+         summary="What the case waits for, and what it waited for")
+def list_follow_ups(request, case_id: DbId):
     case = access_case(request.user, case_id)
     return [{"id": f.pk, "kind": f.kind, "action": f.action, "due_at": f.due_at,
              "on_expiry": f.on_expiry, "status": f.status,

@@ -6,7 +6,8 @@ from typing import Any
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
-from socialdesk.api.schemas import CaseSummaryOut
+from socialdesk.api.errors import responses
+from socialdesk.api.schemas import BodyIn, CaseSummaryOut, DbId
 from socialdesk.cases.queries import cases_visible_to
 from socialdesk.contacts.actions import ContactError
 from socialdesk.contacts.merging import do_merge_contacts, do_unmerge
@@ -50,8 +51,8 @@ class ContactOut(Schema):
     notes: list[ContactNoteOut]
 
 
-class MergeIn(Schema):
-    other: int
+class MergeIn(BodyIn):
+    other: DbId
 
 
 class MergeOut(Schema):
@@ -90,16 +91,18 @@ def _merge_out(merge: Merge) -> dict:
             "undone_at": merge.undone_at}
 
 
-@router.get("/{contact_id}", response=ContactOut, summary="A contact's profile",
+@router.get("/{contact_id}", response=responses({200: ContactOut}, not_found=True),
+            summary="A contact's profile",
             description="404 for a contact with no case the user may see (supervisors and "
                         "admins see all).")
-def get_contact(request, contact_id: int):
+def get_contact(request, contact_id: DbId):
     return _contact_out(access_contact(request.user, contact_id))
 
 
-@router.get("/{contact_id}/cases", response=list[CaseSummaryOut],
+@router.get("/{contact_id}/cases", response=responses({200: list[CaseSummaryOut]},
+                                                     not_found=True),
             summary="The contact's cases that the user may see, newest first")
-def list_contact_cases(request, contact_id: int):
+def list_contact_cases(request, contact_id: DbId):
     contact = access_contact(request.user, contact_id)
     cases = (cases_visible_to(request.user).filter(contact=contact)
              .select_related("team", "assignee").order_by("-opened_at", "-id"))
@@ -110,13 +113,14 @@ def list_contact_cases(request, contact_id: int):
              "opened_at": c.opened_at} for c in cases]
 
 
-@router.post("/{contact_id}/merge", response=MergeOut,
+@router.post("/{contact_id}/merge",
+             response=responses({200: MergeOut}, body=True, not_found=True),
              summary="Merge another contact into this one (its identities, cases and notes "
                      "move here)",
              description="404 when either contact is not one the user may see; 422 with a "
                          "message when they cannot be merged (the same contact, merged or "
                          "erased already, two customers).")
-def merge_contact(request, contact_id: int, body: MergeIn):
+def merge_contact(request, contact_id: DbId, body: MergeIn):
     contact = access_contact(request.user, contact_id)
     other = access_contact(request.user, body.other)
     try:
@@ -125,10 +129,11 @@ def merge_contact(request, contact_id: int, body: MergeIn):
         raise HttpError(422, str(e)) from None
 
 
-@router.post("/merges/{merge_id}/unmerge", response=MergeOut,
+@router.post("/merges/{merge_id}/unmerge", response=responses({200: MergeOut},
+                                                             not_found=True),
              summary="Undo a merge: what moved goes back, both contacts get their fields back",
              description="422 with a message when the merge was undone already or cannot be.")
-def unmerge(request, merge_id: int):
+def unmerge(request, merge_id: DbId):
     merge = access_merge(request.user, merge_id)
     try:
         return _merge_out(do_unmerge(merge, request.user))
@@ -136,11 +141,12 @@ def unmerge(request, merge_id: int):
         raise HttpError(422, str(e)) from None
 
 
-@router.get("/{contact_id}/export", response=dict[str, Any],
+@router.get("/{contact_id}/export",
+            response=responses({200: dict[str, Any]}, forbidden=True, not_found=True),
             summary="Everything held about the person (data-subject access request)",
             description="Supervisors and admins only (403 for others); docs/PRIVACY.md lists "
                         "what it holds.")
-def export_contact(request, contact_id: int):
+def export_contact(request, contact_id: DbId):
     contact = access_contact(request.user, contact_id)
     if not (request.user.is_supervisor_or_admin or request.user.is_superuser):
         raise HttpError(403, "Only supervisors and admins export a contact's data.")

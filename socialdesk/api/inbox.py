@@ -1,14 +1,15 @@
 """The inbox over the API: a view's cases with the web inbox's filters, and bulk actions."""
 
 import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Literal
 
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
 from socialdesk.accounts.models import User
-from socialdesk.api.schemas import CaseSummaryOut
+from socialdesk.api.errors import responses
+from socialdesk.api.schemas import BodyIn, CaseSummaryOut, DbId, IsoDate, Text
 from socialdesk.cases import bulk
 from socialdesk.cases.inbox import (
     COUNT_CAP,
@@ -32,21 +33,21 @@ _LANG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 
 class InboxQuery(Schema):
     view: Literal[tuple(INBOX_VIEWS)] = DEFAULT_VIEW  # type: ignore[valid-type]
-    q: str | None = None
+    q: Text | None = None
     channel: Literal[CHANNELS] | None = None  # type: ignore[valid-type]
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
     sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
     priority: Literal["P0", "P1", "P2", "P3", "P4"] | None = None
     status: Literal[tuple(Case.Status.values)] | None = None  # type: ignore[valid-type]
-    team: str | None = None
-    assignee: str | None = None
-    topic: str | None = None
-    lang: str | None = None
-    opened_from: date | None = None
-    opened_to: date | None = None
+    team: Text | None = None
+    assignee: Text | None = None
+    topic: Text | None = None
+    lang: Text | None = None
+    opened_from: IsoDate | None = None
+    opened_to: IsoDate | None = None
     sort: Literal[tuple(SORTS)] = "sla"  # type: ignore[valid-type]
-    limit: int = 50
-    offset: int = 0
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0, le=10_000)
 
 
 class InboxRowOut(CaseSummaryOut):
@@ -66,11 +67,11 @@ class InboxOut(Schema):
     results: list[InboxRowOut]
 
 
-class BulkIn(Schema):
+class BulkIn(BodyIn):
     action: Literal["assign_me", "assign", "tag", "resolve", "spam"]
-    case_ids: list[int]
-    assignee: str | None = None
-    tag: str | None = None
+    case_ids: list[DbId] = Field(..., min_length=1, max_length=bulk.MAX_CASES)
+    assignee: Text | None = None
+    tag: Text | None = None
 
 
 class BulkOut(Schema):
@@ -79,8 +80,6 @@ class BulkOut(Schema):
 
 
 def _filters(query: InboxQuery) -> InboxFilters:
-    if not 1 <= query.limit <= 200 or not 0 <= query.offset <= 10_000:
-        raise HttpError(422, "limit must be 1–200 and offset 0–10,000")
     lang = (query.lang or "").strip().lower()
     if lang and not _LANG.fullmatch(lang):
         raise HttpError(422, "lang is a language code such as en or pt-br")
@@ -117,7 +116,7 @@ def _row(case: Case, post) -> dict:
     }
 
 
-@router.get("/inbox", response=InboxOut,
+@router.get("/inbox", response=responses({200: InboxOut}),
             summary="A view of the inbox, filtered and sorted as the web inbox does",
             description="Views: " + ", ".join(INBOX_VIEWS) + ". `count` stops at "
                         f"{COUNT_CAP + 1:,} (count_is_capped). Answers 422, with a message, "
@@ -133,7 +132,8 @@ def list_inbox(request, query: Query[InboxQuery]):
             "results": [_row(c, openers.get(c.pk)) for c in rows]}
 
 
-@router.post("/inbox/bulk", response=BulkOut,
+@router.post("/inbox/bulk", response=responses({200: BulkOut}, body=True, forbidden=True,
+                                              refused=True),
              summary="Assign, tag, resolve or mark as spam many cases at once, all or none",
              description="403, and nothing changed, when any case is not the user's to "
                          "change; 422 with a message when the action refuses one of them.")

@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
@@ -140,6 +140,18 @@ def _view_condition(scope: InboxScope, view: str, now: datetime) -> tuple[Q, tup
     return Q(decision__in=NEEDS_RESPONSE), open_  # needs-response, the default
 
 
+def _day_start(day: date, zone) -> datetime | None:
+    """The day's first moment in the zone; None for a day at either end of the calendar
+    (year 1 or 9999) whose start, in UTC where the database compares, a datetime cannot
+    hold."""
+    try:
+        start = datetime.combine(day, time.min, zone)
+        start.astimezone(UTC)
+    except OverflowError:
+        return None
+    return start
+
+
 def _filter_condition(filters: InboxFilters) -> Q:
     """SearchError when the search cannot run."""
     condition = Q()
@@ -164,10 +176,16 @@ def _filter_condition(filters: InboxFilters) -> Q:
             post__created_at=OuterRef("opened_at"), sentiment=filters.sentiment)))
     zone = timezone.get_current_timezone()
     if filters.opened_from:
-        condition &= Q(opened_at__gte=datetime.combine(filters.opened_from, time.min, zone))
-    if filters.opened_to:
-        condition &= Q(opened_at__lt=datetime.combine(filters.opened_to + timedelta(days=1),
-                                                      time.min, zone))
+        start = _day_start(filters.opened_from, zone)
+        if start is not None:
+            condition &= Q(opened_at__gte=start)
+        elif filters.opened_from.year == MAXYEAR:  # after the last moment there is
+            condition &= Q(pk__in=[])
+    # Through the last day of the calendar, or a day whose end is past it: no bound.
+    if filters.opened_to and filters.opened_to < date.max:
+        end = _day_start(filters.opened_to + timedelta(days=1), zone)
+        if end is not None:
+            condition &= Q(opened_at__lt=end)
     if filters.q:
         condition &= search_filter(filters.q)
     return condition

@@ -206,9 +206,12 @@ def test_an_empty_batch_gives_no_results(client, api_token):
     assert api_triage(client, api_token, []) == []
 
 
-def test_the_api_refuses_a_batch_with_a_record_that_is_not_an_object(client, api_token):
+def test_the_api_rejects_a_record_that_is_not_an_object_and_triages_the_rest(client, api_token):
     response = client.post("/api/v1/triage", {"records": [RECORDS[0], "not a post"]},
                            content_type="application/json",
                            HTTP_AUTHORIZATION=f"Bearer {api_token}")
-    assert response.status_code == 422
-    assert [error["loc"][-1] for error in response.json()["detail"]] == [1]
+    assert response.status_code == 200
+    first, second = response.json()["results"]
+    assert first["external_id"] == RECORDS[0]["external_id"] and "decision" in first
+    assert (second["index"], second["status"]) == (1, "rejected")
+    assert "must be a JSON object" in second["error"]
