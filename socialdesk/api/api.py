@@ -23,6 +23,7 @@ from socialdesk.api.schemas import (
     CorrectionIn,
     CorrectionOut,
     DbId,
+    ErrorOut,
     FollowUpOut,
     NoteIn,
     NoteOut,
@@ -70,11 +71,13 @@ Every answer is JSON, errors included: `{"detail": "what went wrong"}`, with mor
 fields where an endpoint documents them. Each endpoint lists the status codes it
 can answer. All of them can answer 400 (a request that cannot be read), 401 (no
 token, or a bad one), 422 (parameters or a body that do not fit the schema; `errors`
-says where) and 429 (too many failed tokens from one address; `Retry-After` says
-when to try again). Endpoints that take a body answer 413 for one over their size
-limit: the batch endpoints take API_MAX_BATCH records of up to MAX_POST_CHARS
-characters (docs/IMPORT.md); the others, 2.5 MB.
+says where), 429 (too many failed tokens from one address; `Retry-After` says
+when to try again) and 503 (the database cannot be reached; `Retry-After` too).
+Endpoints that take a body answer 413 for one over their size limit: the batch
+endpoints take API_MAX_BATCH records of up to MAX_POST_CHARS characters
+(docs/IMPORT.md); the others, 2.5 MB.
 """
+
 
 class RecordParser(Parser):
     """Bodies are read the way import files are (ingestion.records.loads): a number no
@@ -172,7 +175,8 @@ STORED_NOT_QUEUED = ("The posts are stored, but they could not be queued for pro
 
 
 @api.post("/posts", url_name="import_posts",
-          response=responses({200: PostBatchOut}, body=True, also={503: PostBatchStoredOut}),
+          response=responses({200: PostBatchOut}, body=True,
+                             also={503: PostBatchStoredOut | ErrorOut}),
           tags=["ingestion"],
           summary="Import a batch of posts (idempotent on channel and external_id)",
           description="One result per record, in order: created, duplicate (stored before, "

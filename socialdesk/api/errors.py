@@ -1,18 +1,26 @@
 """The API's errors: every one is JSON with a `detail` that says what went wrong
 (ErrorOut), and each endpoint documents the status codes it can answer."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
 from ninja import NinjaAPI
 from ninja.errors import ValidationError
 
 from socialdesk.api.schemas import ErrorOut, ReplyRefusedOut, ValidationErrorOut
 
+logger = logging.getLogger(__name__)
+
 # Every endpoint can answer these: 400, a request that cannot be read (a body that
 # is not JSON, a query string of too many fields); 401, no token or a bad one; 422,
 # parameters or a body that do not fit the schema; 429, too many failed tokens from
-# the client's address (Retry-After says when to try again).
-COMMON = {400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut}
+# the client's address (Retry-After says when to try again); 503, the database
+# cannot be reached (Retry-After too).
+COMMON = {400: ErrorOut, 401: ErrorOut, 422: ValidationErrorOut, 429: ErrorOut, 503: ErrorOut}
+# How long a client waits before it tries again when the database cannot be reached.
+DATABASE_RETRY_AFTER = 30
 
 
 def responses(ok: dict, *, body: bool = False, forbidden: bool = False,
@@ -83,6 +91,18 @@ def install(api: NinjaAPI) -> None:
             shown += f"; and {len(errors) - 3} more"
         return api.create_response(request, {"detail": f"Invalid request: {shown}",
                                              "errors": errors}, status=422)
+
+    @api.exception_handler(OperationalError)
+    @api.exception_handler(InterfaceError)
+    def database_down(request, e: DatabaseError):
+        """503: the database cannot be reached (it restarts, the network is cut). Every
+        write is idempotent or atomic, so sending the request again is safe."""
+        logger.warning("API request failed, the database is unavailable: %s", e)
+        response = api.create_response(request, {
+            "detail": "The database is unavailable. Send the request again once it is "
+                      "back: nothing is stored twice."}, status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        return response
 
     @api.exception_handler(RequestDataTooBig)
     def too_large(request, e: RequestDataTooBig):

@@ -327,5 +327,25 @@ def test_the_document_states_the_limits_the_endpoints_take(document, settings):
     batch = document["components"]["schemas"]["PostBatchIn"]["properties"]["records"]
     assert batch["maxItems"] == settings.API_MAX_BATCH
     posts = document["paths"]["/api/v1/posts"]["post"]["responses"]
-    assert posts["503"]["content"]["application/json"]["schema"]["$ref"].endswith(
-        "PostBatchStoredOut")
+    # Stored but not queued (the results), or no database at all (just the detail).
+    shapes = posts["503"]["content"]["application/json"]["schema"]["anyOf"]
+    assert sorted(shape["$ref"].rsplit("/", 1)[1] for shape in shapes) == \
+        ["ErrorOut", "PostBatchStoredOut"]
+
+
+def test_a_database_that_cannot_be_reached_is_a_503_with_retry_after(client, api_token,
+                                                                     monkeypatch):
+    from django.db import OperationalError
+
+    from socialdesk.api import api as api_module
+
+    def unreachable(user):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(api_module, "cases_visible_to", unreachable)
+    response = client.get("/api/v1/cases", **auth(api_token))
+    assert_json_error(response, 503)
+    assert int(response["Retry-After"]) >= 1
+    assert "nothing is stored twice" in response.json()["detail"]
+    documented = api.get_openapi_schema()["paths"]["/api/v1/cases"]["get"]["responses"]
+    assert 503 in documented
