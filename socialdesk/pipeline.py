@@ -16,7 +16,7 @@ from django.utils import timezone
 from socialdesk.cases.filing import do_file_posts
 from socialdesk.contacts.actions import do_refresh_contacts
 from socialdesk.contacts.queries import author_context
-from socialdesk.ingestion.actions import IngestResult, do_store_posts
+from socialdesk.ingestion.actions import IngestResult, do_store_posts, link_parents, lock_filing
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import post_rows
 from socialdesk.ingestion.records import Record
@@ -161,13 +161,17 @@ def start_processing(post_ids: list[int], background: bool = False) -> Pending:
 def finish_processing(pending: Pending) -> int:
     """Route, store triage and file the batch; returns how many posts were new to it."""
     with transaction.atomic():
+        # One filing at a time per channel: threads and cases are decided from
+        # what earlier filings committed (cases.filing).
+        lock_filing(pending.post_ids)
         rows = post_rows(pending.post_ids, lock=True)
         fresh = [p for p in rows if p.processed_at is None]
-        # Posts processed before whose parent has just arrived: they may now
-        # belong to the parent's case.
+        # Posts processed before and in no case, sent again: filed again, in
+        # case their thread is known by now.
         adopted = [p for p in rows if p.processed_at is not None and p.case_id is None]
         if not fresh and not adopted:
             return 0
+        link_parents(fresh + adopted)
         triaged = dict(zip(pending.inputs, pending.results(), strict=True))
         inbound = [p for p in fresh if p.direction == Post.Direction.INBOUND]
         missed = [p for p in inbound if p.id not in triaged]
@@ -196,7 +200,7 @@ def finish_processing(pending: Pending) -> int:
         now = timezone.now()
         for post in fresh:
             post.processed_at = now
-        bulk_update_fields(ordered, ["case", "processed_at"], model=Post)
+        bulk_update_fields(ordered, ["parent", "case", "processed_at"], model=Post)
         # Fingerprints for merge suggestions, and the authors' tags, from the stored triage.
         do_refresh_contacts([p.id for p in fresh])
         do_add_counts(volume)

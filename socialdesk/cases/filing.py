@@ -1,8 +1,63 @@
 """Group processed posts into cases: the thread, the private follow-up, the person.
 
-A post joins the case of its parent; a private message joins its author's
-open case on the same channel; a parent that arrives after its replies joins
-their case. Anything else opens a new case, routed and assigned.
+The rules, as a clean run applies them (every post in one import, in created_at
+order):
+
+1. Threads. A post joins the case of its parent (the stored post its
+   `in_reply_to` names, on the same channel). An inbound post whose parent is
+   unknown, or is one of our posts in no case, heads a thread; so does every
+   customer's reply to a brand post that is in no case (an announcement). An
+   outbound post with no inbound post above it is in no case.
+2. Private messages. An inbound private message that heads a thread joins the
+   latest conversation of its author (contact) on that channel begun at or
+   before it, i.e. the case with the latest `opened_at` not after the message,
+   if that case is open; if there is none, it opens one, which the next
+   messages join in turn.
+3. Anything else that heads a thread opens a new case, routed and assigned.
+
+The same rules hold whatever the order posts are stored and processed in:
+batches of any size and order, a run that stops between storing and processing
+(the backlog is processed later), two imports at once. A post's processing
+links it to its parent if that is stored by then; a parent's processing takes
+in its replies processed before it (however many, at any depth, in a case of
+their own or in none), and a person's conversation that turns out to begin
+earlier takes in the private messages that follow it. Posts filed before are
+moved where the rules put them now (cases.grouping); a case left with no post
+is closed, recorded as merged into the case its posts went to, which gets its
+replies, notes and follow-ups. Filings on one channel take turns
+(ingestion.actions.lock_filing), so that none misses another's posts.
+
+Guaranteed the same as a clean run, once every stored post is processed:
+
+- each post's parent (ingestion: `parent` from `in_reply_to`);
+- which posts share a case, and which are in none;
+- hence every brand reply whose thread is in a case is in that case;
+- a case's `opened_at`, `contact` and `subject` come from its earliest inbound
+  post (the private-message rule reads the first two).
+
+Not guaranteed, by design:
+
+- what the case's opening post decided, as the first of its posts to be
+  processed: team, routing rule, assignee, category, reply mode, language,
+  topics, approval, SLA targets (routing and assignment are not redone when an
+  earlier post arrives), and the numbering of cases;
+- `priority` and `decision` gather what the case's posts brought as they were
+  processed, and what the cases merged into it had: a post moved in later (a
+  private message found to belong to a conversation that arrived after it)
+  brings none; a post moved out takes nothing away, nor lowers
+  `last_inbound_at`;
+- which case is open is a matter of time, not of order: a private message
+  that comes while its conversation is resolved or closed (by an agent, or as
+  hidden spam) opens a new case, and one filed in a case stays in it when the
+  case closes or reopens later; a contact merge moves nothing filed before;
+- posts with the same created_at are taken in the order they were stored;
+- the rules read created_at: with replies older than their parents (clocks
+  that disagree) threads still come together the same, but what a case takes
+  from its first post, and which conversation a private message joins, may
+  depend on the order.
+
+With the posts in order none of this costs more than a few reads a batch
+(cases.grouping).
 """
 
 from dataclasses import dataclass, field
@@ -14,7 +69,8 @@ from socialdesk.accounts.actions import do_ensure_teams
 from socialdesk.accounts.models import Team, User
 from socialdesk.audit.models import Event
 from socialdesk.cases import sla
-from socialdesk.cases.models import Case
+from socialdesk.cases.grouping import Group, Plan, plan_cases
+from socialdesk.cases.models import Case, FollowUp, Note, Reply
 from socialdesk.cases.steps import steps_for
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import PostRow
@@ -86,75 +142,39 @@ def _status_for(decision: str) -> str:
     return Case.Status.CLOSED if decision == "hide" else Case.Status.NEW
 
 
-def _case_lookup(posts: list[PostRow]) -> dict[str, dict]:
-    parent_ids = {p.parent_id for p in posts if p.parent_id}
-    by_parent = dict(Post.objects.filter(id__in=parent_ids, case__isnull=False)
-                     .values_list("id", "case_id"))
-    ids = [p.id for p in posts]
-    by_child = {}
-    for parent_id, case_id in (Post.objects.filter(parent_id__in=ids, case__isnull=False)
-                               .order_by("created_at").values_list("parent_id", "case_id")):
-        by_child.setdefault(parent_id, case_id)
-    contacts = {p.contact_id for p in posts if p.visibility == Post.Visibility.PRIVATE}
-    by_contact = {}
-    # Status is checked and the rows sorted here, not in SQL: either one
-    # tempts SQLite's planner to walk the status index over every open case
-    # instead of looking up these few contacts.
-    cases = (Case.objects.filter(contact_id__in=contacts)
-             .values_list("opened_at", "contact_id", "channel", "id", "status"))
-    for _, contact_id, channel, case_id, status in sorted(cases):
-        if status in Case.OPEN_STATUSES:
-            by_contact[(contact_id, channel)] = case_id  # the latest open case wins
-    return {"parent": by_parent, "child": by_child, "contact": by_contact}
-
-
 def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
                   routes: dict[int, Route], approvals: dict[int, tuple[str, str]] | None = None,
                   now: datetime | None = None) -> None:
-    """Put every post of the batch (sorted by created_at) in a case.
+    """Put every post of the batch (sorted by created_at) in its case, and move the
+    posts filed before that the batch shows to belong elsewhere (see the module
+    docstring).
 
     New cases are assigned by their team's strategy (crisis and safety cases
     regardless of capacity, their escalation chain told at once), or wait in
-    the team's queue; their SLA clocks start. Sets `case_id` on the rows; the
-    caller writes it with the rest of the post's processing state.
+    the team's queue; their SLA clocks start. Sets `case_id` (and `parent_id`,
+    when it was linked here) on the batch's rows; the caller writes them with the
+    rest of the post's processing state. Posts outside the batch are written here.
     """
     approvals = approvals or {}
-    lookup = _case_lookup(posts)
-    owners = _account_owners(routes.values())
-    teams = do_ensure_teams({r.team for r in routes.values()}
-                            | {team for team, _ in owners.values()})
     now = now or timezone.now()
+    plan = plan_cases(posts, triages)
+    batch = {p.id for p in posts}
+    opening = sorted((g for g in plan.groups if g.opener is not None),
+                     key=lambda g: (g.opener.created_at, g.opener.id))
+    owners = _account_owners(routes[g.opener.id] for g in opening)
+    teams = do_ensure_teams({routes[g.opener.id].team for g in opening}
+                            | {team for team, _ in owners.values()})
     assigner = Assigner(now)
     cases: dict[int, Case | NewCase] = {}
     new_cases: list[NewCase] = []
     events: list[tuple[Case | NewCase, str, dict]] = []  # written in one statement at the end
-    case_of_post: dict[int, NewCase | int] = {}
-    openers: set[int] = set()
     matrix_minutes: dict[int, int | None] = {}
     urgent: list[NewCase] = []
+    case_of_group: dict[int, NewCase | int] = {}
 
-    def existing_case_id(post: PostRow) -> int | None:
-        if post.parent_id:
-            parent = case_of_post.get(post.parent_id) or lookup["parent"].get(post.parent_id)
-            if parent:
-                return parent
-        if post.id in lookup["child"]:
-            return lookup["child"][post.id]
-        if post.visibility == Post.Visibility.PRIVATE and post.direction == "inbound":
-            return lookup["contact"].get((post.contact_id, post.channel))
-        return None
-
-    for post in posts:
-        target = existing_case_id(post)
-        triage = triages.get(post.id)
-        if target is not None:
-            case_of_post[post.id] = target
-            continue
-        if triage is None:
-            # An outbound post with no known parent: kept, and filed when its
-            # parent arrives.
-            continue
-        route = routes[post.id]
+    for group in opening:
+        post = group.opener
+        triage, route = triages[post.id], routes[post.id]
         owner = owners.get(route.owner)
         team = teams[owner[0]] if owner else teams[route.team]
         decision = triage.outcome.decision
@@ -175,34 +195,140 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
             _assign_new(case, triage, owner, assigner, now, events, urgent)
         new_cases.append(case)
         matrix_minutes[id(case)] = due
-        case_of_post[post.id] = case
-        openers.add(post.id)
-        # A private message that follows will continue this case.
-        lookup["contact"][(post.contact_id, post.channel)] = case
+        case_of_group[id(group)] = case
+    splits = _split_cases([g for g in plan.groups if g.split_from], now)
+    for group, case in splits:
+        new_cases.append(case)
+        matrix_minutes[id(case)] = None
+        case_of_group[id(group)] = case
 
     ids = insert_rows(Case, CASE_FIELDS, [case.row() for case in new_cases])
     opened = []
+    split_from = {id(case): group.split_from for group, case in splits}
     for pk, case in zip(ids, new_cases, strict=True):
         case.pk = pk
         cases[pk] = case
-        opened.append((case, "case.opened", {
-            "team": case.team.slug, "rule": case.routing_rule, "priority": case.priority,
-            "decision": case.decision}))
+        data = {"team": case.team.slug, "rule": case.routing_rule, "priority": case.priority,
+                "decision": case.decision}
+        if id(case) in split_from:
+            data["split_from"] = _ref(split_from[id(case)])
+        opened.append((case, "case.opened", data))
     assigner.save()
     sla.do_start_clocks(new_cases, {c.pk: matrix_minutes[id(c)] for c in new_cases}, now)
 
-    joined_ids = {c for c in case_of_post.values() if isinstance(c, int)}
-    for case in Case.objects.filter(id__in=joined_ids):
+    for group in plan.groups:
+        if group.case_id is not None:
+            case_of_group[id(group)] = group.case_id
+    merged = {c: group for group in plan.groups for c in group.merged}
+    existing = {c for c in case_of_group.values() if isinstance(c, int)} | set(merged)
+    for case in Case.objects.filter(id__in=existing):
         cases[case.pk] = case
-    _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now)
+
+    # Where each post goes: the batch's posts, and the others that move.
+    case_of_post: dict[int, NewCase | int] = {}
+    openers = {g.opener.id for g in opening}
+    joining, moved = [], []
+    for post_id, group in plan.target.items():
+        target = case_of_group.get(id(group))
+        if target is None:
+            continue
+        pk = target if isinstance(target, int) else target.pk
+        post = plan.posts[post_id]
+        if post_id not in batch and post.case_id == pk:
+            continue
+        if post_id not in batch:
+            moved.append(post)
+        if post.case_id != pk or post.processed_at is None:
+            case_of_post[post_id] = target
+            joining.append(post)
+    joining.sort(key=lambda p: (p.created_at, p.id))
+    _update_joined_cases(joining, case_of_post, openers, cases, triages, events, now,
+                         refiled={p.id for p in moved})
 
     for post in posts:
         target = case_of_post.get(post.id)
-        post.case_id = target if isinstance(target, int) or target is None else target.pk
+        if target is not None:
+            post.case_id = target if isinstance(target, int) else target.pk
+    for post in moved:
+        target = case_of_post[post.id]
+        post.case_id = target if isinstance(target, int) else target.pk
+    moved_ids = {p.id for p in moved}
+    relinked = [plan.posts[i] for i in plan.relinked if i not in moved_ids]
+    bulk_update_fields(moved + relinked, ["parent", "case"], model=Post)
+    if merged:
+        events += _close_merged(merged, case_of_group, cases, plan, now)
     events += _alert_chains(urgent, now)
     insert_rows(Event, ["at", "verb", "case", "data"],
                 [(now, verb, case.pk, data) for case, verb, data in opened + events],
                 returning=False)
+
+
+def _ref(case_id: int) -> str:
+    return f"C-{case_id:06d}"
+
+
+def _split_cases(groups: list[Group], now: datetime) -> list[tuple[Group, NewCase]]:
+    """New cases for groups that no post of the batch can open: a private message
+    whose conversation began with someone else's post that turned out to be a
+    reply. Like the case its posts were in (team, assignee, triage), from its own
+    earliest post."""
+    if not groups:
+        return []
+    sources = Case.objects.select_related("team", "assignee").in_bulk(
+        {g.split_from for g in groups})
+    made = []
+    for group in groups:
+        source, first = sources.get(group.split_from), group.earliest()
+        if source is None or source.team is None or first is None:
+            continue
+        last = max(p.created_at for p in group.members if p.direction == Post.Direction.INBOUND)
+        made.append((group, NewCase(
+            status=source.status, priority=source.priority, decision=source.decision,
+            category=source.category, reply_mode=source.reply_mode, channel=source.channel,
+            contact_id=first.contact_id, team=source.team, subject=first.text[:200],
+            routing_rule=source.routing_rule, opened_at=first.created_at, last_inbound_at=last,
+            created_at=now, updated_at=now, first_response_due=None, lang=source.lang,
+            topics=list(source.topics), visibility_private=first.visibility == "private",
+            approval_by=source.approval_by, approval_reason=source.approval_reason,
+            assignee=source.assignee, assigned_at=source.assigned_at)))
+    return made
+
+
+def _close_merged(merged: dict[int, Group], case_of_group, cases, plan: Plan,
+                  now: datetime) -> list[tuple]:
+    """Close the cases whose posts all moved to another case, and hand that case
+    their replies, notes and follow-ups; returns the audit events."""
+    looked_at = list(plan.posts)
+    kept = set(Post.objects.filter(case_id__in=list(merged)).exclude(id__in=looked_at)
+               .values_list("case_id", flat=True).distinct())
+    kept |= {p.case_id for p in plan.posts.values()}  # as filed now
+    events, changed = [], []
+    for case_id, group in sorted(merged.items()):
+        target = case_of_group[id(group)]
+        into = target if isinstance(target, int) else target.pk
+        loser = cases.get(case_id)
+        if case_id in kept or loser is None or into == case_id:
+            continue
+        winner = cases[into]
+        if loser.priority < winner.priority:
+            winner.priority = loser.priority
+        if DECISION_RANK.get(loser.decision, 9) < DECISION_RANK.get(winner.decision, 9):
+            winner.decision = loser.decision
+        winner.updated_at = now
+        changed.append(winner)
+        for model in (Reply, Note, FollowUp):
+            model.objects.filter(case_id=case_id).update(case_id=into)
+        before = loser.status
+        loser.status, loser.updated_at = Case.Status.CLOSED, now
+        changed.append(loser)
+        if before != Case.Status.CLOSED:
+            sla.do_note_status(loser, before, Case.Status.CLOSED, now)
+        events.append((loser, "case.merged", {"into": _ref(into), "from": before}))
+        events.append((winner, "case.absorbed", {"from": _ref(case_id)}))
+    if changed:
+        bulk_update_fields(list({id(c): c for c in changed}.values()),
+                           ["priority", "decision", "status", "updated_at"], model=Case)
+    return events
 
 
 def _account_owners(routes) -> dict[str, tuple[str, User]]:
@@ -273,7 +399,11 @@ def _alert_chains(urgent: list[NewCase], now: datetime) -> list[tuple]:
     return events
 
 
-def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now) -> None:
+def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, now,
+                         refiled: frozenset[int] | set[int] = frozenset()) -> None:
+    """The cases posts joined: when they began, were last written to, answered;
+    their priority, decision and status. A post `refiled` from another case (filed
+    before) is no news from the customer: it starts no clock and resumes nothing."""
     changed = {}
     answered: dict[int, datetime] = {}  # case → our earliest reply in this batch
     inbound: list[tuple[int, datetime, bool]] = []
@@ -298,8 +428,14 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
             continue
         triage = triages.get(post.id)
         if post.created_at < case.opened_at:
-            case.opened_at = post.created_at  # a late parent: the case began earlier
+            # A late parent (or an earlier post moved here): the case began
+            # earlier, with this post and its author.
+            case.opened_at, case.contact_id = post.created_at, post.contact_id
+            case.subject = post.text[:200]
         case.last_inbound_at = max(case.last_inbound_at, post.created_at)
+        changed[case.pk] = case
+        if post.id in refiled:
+            continue
         inbound.append((case.pk, post.created_at, post.visibility == Post.Visibility.PRIVATE))
         if triage:
             if triage.outcome.priority < case.priority:
@@ -321,8 +457,9 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
         for case in changed.values():
             case.updated_at = now  # the inbox's live poll reports the case as changed
         bulk_update_fields(list(changed.values()),
-                           ["opened_at", "last_inbound_at", "priority", "decision", "status",
-                            "resolved_at", "first_response_at", "updated_at"], model=Case)
+                           ["opened_at", "contact", "subject", "last_inbound_at", "priority",
+                            "decision", "status", "resolved_at", "first_response_at",
+                            "updated_at"], model=Case)
     # The clocks follow: our replies stop response targets, a customer back from
     # "pending" resumes them, a new message starts the next-response target.
     sla.do_note_responses(answered)

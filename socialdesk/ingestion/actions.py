@@ -1,14 +1,16 @@
 """Store posts first: idempotent on (channel, external_id), threaded by reply links."""
 
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.queries import PostRow, parent_ids
 from socialdesk.ingestion.records import Record
 from socialdesk.lib.bulk import bulk_update_fields, insert_new_rows
 
@@ -131,7 +133,14 @@ class PostParent:
 
 
 def _adopt_orphans(records: list[Record], new_ids: set[int]) -> list[int]:
-    """Replies stored earlier than their parent: thread them now. Returns their ids."""
+    """Replies stored earlier than their parent and not processed yet: thread them
+    now. Returns their ids, for the caller to process.
+
+    Replies processed already are left alone: the parent's processing links and
+    files them (cases.grouping), which holds even if this process dies before it
+    processes anything. Rows another transaction holds are skipped, not waited
+    for (a store never waits on processing): processing links them itself.
+    """
     adopted = []
     by_channel: dict[str, list[str]] = defaultdict(list)
     for r in records:
@@ -139,8 +148,9 @@ def _adopt_orphans(records: list[Record], new_ids: set[int]) -> list[int]:
     for channel, external_ids in by_channel.items():
         for start in range(0, len(external_ids), 900):
             chunk = external_ids[start:start + 900]
-            orphans = Post.objects.filter(channel=channel, parent__isnull=True,
-                                          in_reply_to__in=chunk)
+            orphans = (Post.objects.filter(channel=channel, parent__isnull=True,
+                                           in_reply_to__in=chunk, processed_at__isnull=True)
+                       .select_for_update(skip_locked=True, no_key=True).order_by("id"))
             orphan_ids = [pk for pk in orphans.values_list("id", flat=True) if pk not in new_ids]
             if orphan_ids:
                 parent = Post.objects.filter(channel=channel, external_id=OuterRef("in_reply_to"))
@@ -149,3 +159,41 @@ def _adopt_orphans(records: list[Record], new_ids: set[int]) -> list[int]:
                 )
                 adopted.extend(orphan_ids)
     return adopted
+
+
+def link_parents(rows: list[PostRow]) -> None:
+    """Set `parent_id` on the rows (being processed) whose parent is stored by now.
+
+    A reply stored while its parent was not visible (stored later, or by an
+    import not committed yet) is linked here at the latest; the caller writes it.
+    """
+    unlinked = [r for r in rows if r.in_reply_to and r.parent_id is None
+                and r.in_reply_to != r.external_id]
+    if not unlinked:
+        return
+    found = parent_ids({(r.channel, r.in_reply_to) for r in unlinked})
+    for r in unlinked:
+        r.parent_id = found.get((r.channel, r.in_reply_to))
+
+
+# pg_advisory_xact_lock's first key: the filing of posts, per channel (the second key).
+_FILING_LOCK = 0x5D0C
+
+
+def lock_filing(post_ids: list[int]) -> None:
+    """Hold, until the transaction ends, the filing of posts on these posts' channels.
+
+    Filing reads what earlier filings decided (a parent's case, the replies
+    processed before their parent, a person's open cases) and may change it;
+    two filings on one channel at once could each miss the other's posts
+    (PostgreSQL, read committed). Taken before any post row lock, in one
+    order, so that no two filings wait on each other. SQLite has one writer.
+    """
+    if connection.vendor != "postgresql" or not post_ids:
+        return
+    channels = sorted(set(Post.objects.filter(id__in=post_ids)
+                          .values_list("channel", flat=True).distinct()))
+    keys = sorted({zlib.crc32(channel.encode()) - 2**31 for channel in channels})
+    with connection.cursor() as cursor:
+        for key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_FILING_LOCK, key])
