@@ -5,12 +5,17 @@ workers in the scale-out mode, in-process (eager) in the embedded mode, the
 same code either way. It is idempotent: posts already processed are skipped.
 """
 
+import logging
+import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from celery import shared_task
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from socialdesk.cases.filing import do_file_posts
@@ -20,6 +25,7 @@ from socialdesk.ingestion.actions import IngestResult, do_store_posts, link_pare
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import post_rows
 from socialdesk.ingestion.records import Record
+from socialdesk.lib import queue
 from socialdesk.lib.bulk import bulk_update_fields
 from socialdesk.routing.actions import active_rules
 from socialdesk.routing.rules import Route, RuleSet, route
@@ -29,6 +35,8 @@ from socialdesk.triage.policy import Policy, approval_needed
 from socialdesk.triage.queries import active_topics
 from socialdesk.triage.spikes import do_add_counts, mark_spikes
 from socialdesk.triage.spread import triage_in_background, triage_spread
+
+logger = logging.getLogger(__name__)
 
 
 def decide(inputs: list[PostInput], policy: Policy, ruleset: RuleSet,
@@ -79,33 +87,55 @@ class QueueUnavailable(Exception):
         self.retry_after = retry_after
 
 
+# Embedded: the web server's threads store and process their batches one at a
+# time. SQLite lets one writer in while the others poll for its lock with growing
+# sleeps, so under concurrent requests some waited many turns longer than their
+# share (a request p99 of seconds against a p50 of a fraction of one); this lock
+# hands the turn on the moment it is free.
+_one_writer = threading.Lock()
+
+
 def ingest(records: list[Record], source: str = "import") -> IngestResult:
     """Store a batch, then process what was new (after commit, on a worker if any).
 
     Raises QueueUnavailable, after storing, when the workers could not be told."""
     ingestor = Ingestor(source)
-    result = ingestor.add(records)
-    ingestor.close()
+    with nullcontext() if settings.SCALE_OUT else _one_writer:
+        result = ingestor.add(records)
+        ingestor.close()
+    if ingestor.unqueued:
+        raise QueueUnavailable(result, settings.SWEEP_GRACE_SECONDS, ingestor.broker_error)
     return result
 
 
 class Ingestor:
     """Store and process batch after batch.
 
-    Scale-out: each stored batch is queued for the workers once committed.
-    Embedded: batches are processed here, and with helper processes
-    (TRIAGE_PROCESSES > 1) the next batch is triaged in the background while
-    this process writes the previous one, so both cores stay busy.
+    Scale-out: each stored batch is queued for the workers once committed, and
+    stamped as queued once the broker took it. Embedded: batches are processed
+    here, and with helper processes (TRIAGE_PROCESSES > 1) the next batch is
+    triaged in the background while this process writes the previous one, so
+    both cores stay busy. Either way, a post that breaks processing is set aside
+    with its error and the rest of its batch goes on (`process_isolated`).
     """
 
     def __init__(self, source: str = "import"):
         self.source = source
         self.pending: Pending | None = None
         self.overlap = not settings.SCALE_OUT and settings.TRIAGE_PROCESSES > 1
+        self.queued = 0
+        # Scale-out: posts stored but not queued, the broker being unreachable.
+        # After the first refusal the rest of the run does not wait on it again.
+        self.unqueued: list[int] = []
+        self.broker_error = ""
+        # Embedded: posts set aside because processing failed on them alone.
+        self.failed: list[int] = []
 
     def add(self, records: list[Record]) -> IngestResult:
         result = do_store_posts(records, source=self.source)
-        self.process(result.created + result.adopted)
+        # Stored earlier and never processed (a crash, a lost message): a client
+        # that sends them again gets them processed.
+        self.process(result.created + result.adopted + result.waiting)
         return result
 
     def process(self, ids: list[int]) -> None:
@@ -115,18 +145,41 @@ class Ingestor:
             batch = ids[start:start + size]
             if settings.SCALE_OUT:
                 # Workers must see the stored rows: enqueue once they are committed.
-                transaction.on_commit(lambda batch=batch: process_posts.delay(batch))
+                transaction.on_commit(lambda batch=batch: self.enqueue(batch))
             elif self.overlap:
-                started = start_processing(batch, background=True)
+                try:
+                    started = start_processing(batch, background=True)
+                except DATABASE_DOWN:
+                    raise
+                except Exception:
+                    self.close()
+                    process_isolated(batch, self.failed)
+                    continue
                 self.close()
                 self.pending = started
             else:
-                process_posts(batch)
+                process_isolated(batch, self.failed)
+
+    def enqueue(self, batch: list[int]) -> None:
+        if self.unqueued:
+            self.unqueued.extend(batch)
+            return
+        if not queue.enqueue(process_posts, batch):
+            self.broker_error = "the broker did not take the task (see the log)"
+            self.unqueued.extend(batch)
+            return
+        Post.objects.filter(id__in=batch).update(queued_at=timezone.now())
+        self.queued += len(batch)
 
     def close(self) -> None:
         if self.pending is not None:
             pending, self.pending = self.pending, None
-            finish_processing(pending)
+            try:
+                finish_processing(pending)
+            except DATABASE_DOWN:
+                raise
+            except Exception:
+                process_isolated(pending.post_ids, self.failed)
 
 
 @dataclass
@@ -207,18 +260,94 @@ def finish_processing(pending: Pending) -> int:
     return len(fresh)
 
 
-def process_backlog() -> int:
-    """Process posts that were stored but never processed (an import or a worker
-    stopped half-way). Returns how many were queued or processed."""
-    ids = list(Post.objects.filter(processed_at__isnull=True).order_by("id")
-               .values_list("id", flat=True))
-    ingestor = Ingestor("backlog")
+# A database that cannot be reached fails every post alike: the batch is left
+# for a retry, not taken apart post by post.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
+def process_isolated(post_ids: list[int], failed: list[int] | None = None) -> int:
+    """Process a batch; when it fails, its halves, down to the post that fails
+    alone, which keeps its error (Post.process_error), is added to `failed` and is
+    left out of later sweeps. Returns how many posts were processed."""
+    try:
+        return finish_processing(start_processing(post_ids))
+    except DATABASE_DOWN:
+        raise
+    except Exception as e:
+        if len(post_ids) == 1:
+            logger.exception("post %s could not be processed; set aside", post_ids[0])
+            Post.objects.filter(id=post_ids[0], processed_at__isnull=True).update(
+                process_error=f"{type(e).__name__}: {e}"[:2000])
+            if failed is not None:
+                failed.append(post_ids[0])
+            return 0
+        middle = len(post_ids) // 2
+        return (process_isolated(post_ids[:middle], failed)
+                + process_isolated(post_ids[middle:], failed))
+
+
+def waiting_posts(now: datetime | None = None, grace: timedelta | None = None):
+    """Stored posts that wait unprocessed with nothing on the way to process them.
+
+    Embedded: every post stored more than `grace` ago (an import or request that
+    died after its commit). Scale-out: posts never queued that long after they
+    were stored, and, once the queue has drained, posts queued longer ago than a
+    worker may hold a task (their message was lost with a worker or the broker).
+    Posts set aside with an error are left out.
+    """
+    now = now or timezone.now()
+    if grace is None:
+        grace = timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
+    posts = Post.objects.filter(processed_at__isnull=True, process_error="")
+    if not settings.SCALE_OUT:
+        return posts.filter(ingested_at__lt=now - grace)
+    lost = Q(queued_at__isnull=True, ingested_at__lt=now - grace)
+    if queue.queue_length() == 0:
+        lost |= Q(queued_at__lt=now - timedelta(
+            seconds=settings.TASK_VISIBILITY_TIMEOUT_SECONDS))
+    return posts.filter(lost)
+
+
+@dataclass
+class SweepReport:
+    found: int = 0
+    # Processed here (embedded) or queued for the workers (scale-out).
+    handled: int = 0
+    unqueued: int = 0
+
+
+def sweep_posts(now: datetime | None = None, grace: timedelta | None = None,
+                limit: int | None = None) -> SweepReport:
+    """Process (embedded) or queue (scale-out) the posts `waiting_posts` finds, at
+    most `limit` of them (the clock's sweep takes a few batches a tick)."""
+    ids = list(waiting_posts(now, grace).order_by("id").values_list("id", flat=True)[:limit])
+    report = SweepReport(found=len(ids))
+    if not ids:
+        return report
+    ingestor = Ingestor("sweep")
     ingestor.process(ids)
     ingestor.close()
-    return len(ids)
+    report.unqueued = len(ingestor.unqueued)
+    report.handled = ingestor.queued if settings.SCALE_OUT else len(ids)
+    if report.handled:
+        logger.warning("%s stored posts were waiting unprocessed: %s", report.handled,
+                       "queued again" if settings.SCALE_OUT else "processed")
+    return report
 
 
-@shared_task(name="pipeline.process_posts", acks_late=True)
-def process_posts(post_ids: list[int]) -> int:
-    """Triage, route and file the given posts; returns how many were new to it."""
-    return finish_processing(start_processing(post_ids))
+def do_retry_failed() -> int:
+    """Give the posts set aside with an error another try; returns how many."""
+    return Post.objects.filter(processed_at__isnull=True).exclude(process_error="").update(
+        process_error="", queued_at=None)
+
+
+@shared_task(name="pipeline.process_posts", acks_late=True, bind=True,
+             autoretry_for=DATABASE_DOWN, retry_backoff=2, retry_backoff_max=60, max_retries=5)
+def process_posts(self, post_ids: list[int]) -> int:
+    """Triage, route and file the given posts; returns how many were new to it.
+
+    A database that went away is retried with backoff (the connection is
+    re-opened first); past the retries the sweeper queues the posts again."""
+    if self.request.retries:
+        close_old_connections()
+    return process_isolated(post_ids)

@@ -194,10 +194,41 @@ CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND") or None
 CELERY_TASK_ALWAYS_EAGER = not SCALE_OUT
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", "socialdesk")
+# A task is acknowledged when it ends, and handed back to the broker when its
+# worker dies under it: a killed worker or pool child costs a retry, never a batch.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Every broker call is bounded: a broker that accepts connections but never
+# answers costs a request this long (twice, with the one publish retry), not forever.
+BROKER_TIMEOUT_SECONDS = env_int("BROKER_TIMEOUT_SECONDS", 5)
+# A message a worker took and never acknowledged (the whole worker died) goes
+# back to the queue after this long (Redis); the pipeline's and the outbox's
+# sweepers wait as long before they queue again what they find lost.
+TASK_VISIBILITY_TIMEOUT_SECONDS = env_int("TASK_VISIBILITY_TIMEOUT_SECONDS", 600)
+# Stored posts nobody queued (the process died between the commit and the
+# queue, or the broker was down) are processed or queued after this long.
+SWEEP_GRACE_SECONDS = env_int("SWEEP_GRACE_SECONDS", 60)
+for _name in ("BROKER_TIMEOUT_SECONDS", "TASK_VISIBILITY_TIMEOUT_SECONDS", "SWEEP_GRACE_SECONDS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more, not {globals()[_name]}")
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT_SECONDS,
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+    # RabbitMQ (py-amqp) reads and writes.
+    "read_timeout": BROKER_TIMEOUT_SECONDS,
+    "write_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2,
+                                    "interval_step": 0.5, "interval_max": 1.0}
+# A worker that loses the broker stops what it holds (the broker redelivers it)
+# rather than finishing work it can no longer acknowledge.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
 # Posts are processed in batches of this size: the models and the database
 # are far faster per post in bulk.

@@ -21,6 +21,7 @@ from socialdesk.cases.queries import (
     teams_led_by,
 )
 from socialdesk.ingestion.models import Post
+from socialdesk.lib import queue
 from socialdesk.notifications.actions import do_notify
 from socialdesk.routing.actions import do_release_queues, mark_acted, reassign_deadline
 from socialdesk.triage.models import Triage
@@ -331,7 +332,7 @@ def do_submit_reply(case: Case, author: User, text: str, visibility: str,
     if case.approval_by:
         details["approved_by_author"] = True
     do_record("reply.queued", case=case, actor=author, **details)
-    transaction.on_commit(lambda: deliver_reply.delay(reply.pk))
+    transaction.on_commit(lambda: queue.enqueue(deliver_reply, reply.pk))
     return reply
 
 

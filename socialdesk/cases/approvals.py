@@ -9,6 +9,7 @@ from socialdesk.audit.actions import do_record
 from socialdesk.cases.actions import ActionError, NotPermitted, reply_findings
 from socialdesk.cases.models import Reply
 from socialdesk.cases.queries import can_approve
+from socialdesk.lib import queue
 from socialdesk.notifications.actions import do_notify
 
 COMMENT_MAX_CHARS = 2000
@@ -29,7 +30,7 @@ def _review(reply: Reply, approver: User, status: str, **fields) -> None:
     # Claimed on the status: two approvers pressing at once review it once.
     now = timezone.now()
     reviewed = Reply.objects.filter(pk=reply.pk, status=Reply.Status.AWAITING_APPROVAL).update(
-        status=status, reviewed_by=approver, reviewed_at=now, **fields)
+        status=status, status_at=now, reviewed_by=approver, reviewed_at=now, **fields)
     if not reviewed:
         raise ActionError("Someone else reviewed this reply a moment ago.")
     reply.status, reply.reviewed_by, reply.reviewed_at = status, approver, now
@@ -61,7 +62,7 @@ def do_approve_reply(reply: Reply, approver: User, text: str | None = None) -> R
               f"{reply.case.ref}: {approver.username} approved your reply"
               f"{' with edits' if fields else ''}; it is on its way.",
               [reply.author], case=reply.case, data={"reply": reply.pk})
-    transaction.on_commit(lambda: deliver_reply.delay(reply.pk))
+    transaction.on_commit(lambda: queue.enqueue(deliver_reply, reply.pk))
     return reply
 
 

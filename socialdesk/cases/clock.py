@@ -11,11 +11,15 @@ from django.utils import timezone
 
 from socialdesk.cases import sla
 from socialdesk.cases.followups import do_expire_follow_ups
+from socialdesk.cases.outbox import do_sweep_outbox
 from socialdesk.notifications.tasks import do_send_due_webhooks
+from socialdesk.pipeline import sweep_posts
 from socialdesk.routing.actions import do_reassign_inactive, do_release_queues
 
 # A pending delivery this far past its due time has no queue message left.
 LOST_MESSAGE_GRACE = timedelta(minutes=10)
+# Batches of waiting posts one tick processes or queues.
+SWEEP_BATCHES = 5
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:
@@ -34,4 +38,10 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     # deliveries whose queue message was lost; in the embedded mode it retries them all.
     done["webhooks_retried"] = do_send_due_webhooks(
         now, LOST_MESSAGE_GRACE if settings.SCALE_OUT else timedelta(0))
+    outbox = do_sweep_outbox(now)
+    done["replies_requeued"], done["replies_interrupted"] = outbox.requeued, outbox.interrupted
+    # Last, and a few batches a tick: after a crash of a large import the
+    # clock must still keep time while the backlog is worked off.
+    posts = sweep_posts(now, limit=SWEEP_BATCHES * settings.PIPELINE_BATCH_SIZE)
+    done["posts_swept"] = posts.handled
     return done

@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class Case(models.Model):
@@ -113,6 +114,9 @@ class Reply(models.Model):
     text = models.TextField()
     visibility = models.CharField(max_length=8)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    # When the reply entered its status: the outbox sweeper re-queues a reply
+    # queued this long ago, and fails one left "sending" by a worker that died.
+    status_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     post = models.OneToOneField("ingestion.Post", null=True, blank=True,
@@ -137,6 +141,9 @@ class Reply(models.Model):
             models.Index(fields=["approval_by", "case"],
                          condition=models.Q(status="awaiting_approval"),
                          name="reply_awaiting_approval"),
+            # The outbox sweeper's look-up.
+            models.Index(fields=["status_at"], condition=models.Q(status__in=["queued", "sending"]),
+                         name="reply_in_outbox"),
         ]
         constraints = [
             models.UniqueConstraint(

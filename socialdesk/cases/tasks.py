@@ -24,7 +24,7 @@ def deliver_reply(self, reply_id: int) -> str:
     # Claim the reply first: a conditional update, so that two workers (or a
     # retry racing a slow first try) never post the same reply twice.
     claimed = Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED).update(
-        status=Reply.Status.SENDING, attempts=F("attempts") + 1)
+        status=Reply.Status.SENDING, status_at=timezone.now(), attempts=F("attempts") + 1)
     if not claimed:
         return "skipped"
     reply = Reply.objects.select_related("case", "in_reply_to__author", "author").get(pk=reply_id)
@@ -38,7 +38,8 @@ def deliver_reply(self, reply_id: int) -> str:
     except DeliveryError as e:
         final = not e.retryable or reply.attempts >= MAX_ATTEMPTS
         Reply.objects.filter(pk=reply.pk).update(
-            status=Reply.Status.FAILED if final else Reply.Status.QUEUED, last_error=str(e))
+            status=Reply.Status.FAILED if final else Reply.Status.QUEUED,
+            status_at=timezone.now(), last_error=str(e))
         do_record("reply.failed" if final else "reply.retrying", case=reply.case,
                   reply=reply.pk, error=str(e), attempt=reply.attempts)
         if final:
@@ -62,8 +63,8 @@ def _record_sent(reply: Reply, external_id: str, url: str) -> None:
         created_at=now, in_reply_to=reply.in_reply_to.external_id, parent=reply.in_reply_to,
         url=url, source="desk", case=case, sent_by=reply.author, processed_at=now,
     )
-    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, sent_at=now, post=post,
-                                             last_error="")
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.SENT, status_at=now,
+                                             sent_at=now, post=post, last_error="")
     if case.first_response_at is None:
         case.first_response_at = now
         case.save(update_fields=["first_response_at", "updated_at"])

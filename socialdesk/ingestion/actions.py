@@ -3,9 +3,11 @@
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from socialdesk.contacts.actions import do_resolve_identities
@@ -19,8 +21,11 @@ from socialdesk.lib.bulk import bulk_update_fields, insert_new_rows
 class IngestResult:
     created: list[int] = field(default_factory=list)
     duplicates: int = 0
-    # Posts stored earlier whose parent arrived in this batch.
+    # Posts stored earlier, not processed yet, whose parent arrived in this batch.
     adopted: list[int] = field(default_factory=list)
+    # Duplicates stored earlier and never processed (their run died, or their
+    # queue message was lost): sent again, they are processed again.
+    waiting: list[int] = field(default_factory=list)
 
 
 def _existing_ids(channel: str, external_ids: list[str]) -> dict[str, int]:
@@ -50,6 +55,8 @@ def do_store_posts(records: list[Record], source: str = "import") -> IngestResul
     for channel, items in by_channel.items():
         existing = _existing_ids(channel, [r.external_id for r in items])
         result.duplicates += len(existing)
+        if existing:
+            result.waiting += _waiting(existing.values())
         new.extend(r for r in items if r.external_id not in existing)
     if not new:
         return result
@@ -99,6 +106,15 @@ def _thread_to_skipped(records: list[Record], ids: list[int], parents: dict,
     found = _known_parents([r for r, _ in replies])
     bulk_update_fields([PostParent(pk, found[(r.channel, r.in_reply_to)]) for r, pk in replies
                         if (r.channel, r.in_reply_to) in found], ["parent"], model=Post)
+
+
+def _waiting(ids) -> list[int]:
+    """Of these stored posts, those never processed and not on their way (not
+    queued, or queued longer ago than a worker may hold a task)."""
+    lost = timezone.now() - timedelta(seconds=settings.TASK_VISIBILITY_TIMEOUT_SECONDS)
+    return list(Post.objects.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=lost),
+                                    id__in=list(ids), processed_at__isnull=True,
+                                    process_error="").values_list("id", flat=True))
 
 
 def _known_parents(records: list[Record]) -> dict[tuple[str, str], int]:

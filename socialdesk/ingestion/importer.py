@@ -19,6 +19,15 @@ class ImportReport:
     created: int = 0
     duplicates: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)
+    # Duplicates an earlier run stored and never processed: processed (queued) now.
+    waiting: int = 0
+    # Scale-out: posts handed to the workers, and posts stored but not queued
+    # because the broker was unreachable (the sweeper queues them later).
+    queued: int = 0
+    unqueued: int = 0
+    broker_error: str = ""
+    # Embedded: ids of posts stored but set aside because processing failed on them.
+    failed: list[int] = field(default_factory=list)
 
 
 def import_records(parsed: Iterable[Parsed], source: str = "import",
@@ -31,6 +40,7 @@ def import_records(parsed: Iterable[Parsed], source: str = "import",
         result = ingestor.add(batch)
         report.created += len(result.created)
         report.duplicates += result.duplicates
+        report.waiting += len(result.waiting)
         batch.clear()
         if progress:
             progress(report)
@@ -49,6 +59,8 @@ def import_records(parsed: Iterable[Parsed], source: str = "import",
     finally:
         # Whatever stopped the import, the batches already stored are processed.
         ingestor.close()
+        report.queued, report.unqueued = ingestor.queued, len(ingestor.unqueued)
+        report.broker_error, report.failed = ingestor.broker_error, ingestor.failed
     return report
 
 

@@ -43,6 +43,13 @@ class Post(models.Model):
     raw = models.JSONField(default=dict, blank=True)
     ingested_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Scale-out: when the post was last handed to the broker; the sweeper
+    # re-queues posts never queued, or queued long ago and lost (pipeline.sweep).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    # Why processing failed for this post alone (every other post of its batch
+    # was processed); the sweeper leaves it, `socialdesk process --retry-failed`
+    # tries again.
+    process_error = models.TextField(blank=True, default="")
     case = models.ForeignKey(
         "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
     )

@@ -47,4 +47,6 @@ urlpatterns = [
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/ready", views.healthz, name="healthz_ready"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
 ]

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +25,7 @@ from socialdesk.cases.queries import (
 from socialdesk.cases.saved_replies import may_manage_saved_replies, saved_replies_for
 from socialdesk.cases.sla import case_sla_status
 from socialdesk.triage import feedback
+from socialdesk.web import health
 from socialdesk.web.forms import (
     AcknowledgeForm,
     ApproveForm,
@@ -45,8 +46,20 @@ SHOWN_CLOCKS = ("active", "paused", "hit", "missed")
 
 
 @require_GET
-def healthz(request):
+def healthz_live(request):
+    """The process answers: a supervisor (systemd, Kubernetes) restarts it otherwise."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@require_GET
+def healthz(request):
+    """Ready to take work: the database answers and, in the scale-out mode, the
+    broker too. 503, naming what is down, otherwise (a load balancer sends no
+    traffic here then). Also at /healthz/ready."""
+    checks = health.readiness()
+    ready = all(state in ("ok", health.NOT_USED) for state in checks.values())
+    return JsonResponse({"status": "ok" if ready else "unavailable", "checks": checks},
+                        status=200 if ready else 503)
 
 
 @require_GET

@@ -117,6 +117,8 @@ ROUTES: dict[str, E] = {
     "web:login": E(GET, OK, OK, OK, OK, OK, OK),
     "web:logout": E(POST, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, LOGIN),
     "web:healthz": E(GET, OK, OK, OK, OK, OK, OK),
+    "web:healthz_ready": E(GET, OK, OK, OK, OK, OK, OK),
+    "web:healthz_live": E(GET, OK, OK, OK, OK, OK, OK),
     "notifications:list": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "notifications:read": E(POST, LOGIN, OK, OK, OK, OK, OK),
     "notifications:count": E(GET, LOGIN, OK, OK, OK, OK, OK),
@@ -218,7 +220,7 @@ FAMILIES: dict[str, E] = {
 }
 
 # Routes anyone may call without logging in.
-PUBLIC = {"web:login", "web:healthz"}
+PUBLIC = {"web:login", "web:healthz", "web:healthz_ready", "web:healthz_live"}
 
 # Routes that take an id yet answer the other team's people otherwise than 404, and why.
 NOT_404_FOR_OTHER_TEAMS: dict[str, str] = {
