@@ -2,6 +2,8 @@
 queued cases assigned when capacity frees, reassignment when an assignee goes
 quiet, escalation up the chain. Each `do_*` writes its events."""
 
+import functools
+import json
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -21,15 +23,21 @@ NEEDS_AGENT = {"decision__in": ("respond", "escalate"),
 
 
 def active_rules() -> RuleSet:
-    rows = list(RoutingRule.objects.filter(enabled=True))
+    rows = [{"name": name, "when": when, "team": team} for name, when, team in
+            RoutingRule.objects.filter(enabled=True).values_list("name", "when", "team")]
+    fallback = fallback_team()
     if not rows:
         defaults = default_rules()
-        fallback = fallback_team()
         return defaults if fallback == defaults.fallback else RuleSet(defaults.rules, fallback)
-    return parse_rules({
-        "fallback": fallback_team(),
-        "rules": [{"name": r.name, "when": r.when, "team": r.team} for r in rows],
-    })
+    return _parsed_rules(json.dumps({"fallback": fallback, "rules": rows}))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed_rules(document: str) -> RuleSet:
+    # Keyed by the rules' text: the pipeline asks on every batch, and they
+    # seldom change; compiling their conditions each time cost more than a
+    # small batch's routing.
+    return parse_rules(json.loads(document))
 
 
 def needs_of(case: Case) -> Needs:

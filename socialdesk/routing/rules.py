@@ -3,6 +3,7 @@
 Pure functions, so `socialdesk triage` routes offline exactly as the desk does.
 """
 
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,7 +70,10 @@ def parse_rules(data: object) -> RuleSet:
     return RuleSet(tuple(rules), fallback)
 
 
+@functools.cache
 def default_rules() -> RuleSet:
+    # The bundled file never changes while the desk runs, and the pipeline asks
+    # for it on every batch: parsed once. A RuleSet is immutable, so it is shared.
     return parse_rules(yaml.safe_load(DEFAULT_RULES_PATH.read_text()))
 
 
