@@ -71,6 +71,20 @@ def migrate_if_needed() -> None:
         call_command("migrate", interactive=False, verbosity=0)
 
 
+# Variables Celery's own command line reads as defaults for its options. A
+# BROKER_URL left in the environment would send the worker and the scheduler to
+# another broker than the one the web and import processes queue on
+# (CELERY_BROKER_URL): posts queued where no worker listens.
+CELERY_CLI_VARIABLES = ("APP", "BROKER_URL", "RESULT_BACKEND", "LOADER", "CONFIG_MODULE")
+
+
+def drop_celery_cli_environment() -> None:
+    """The desk's settings are the only source of the worker's and scheduler's
+    configuration, as they are for every other process."""
+    for name in CELERY_CLI_VARIABLES:
+        os.environ.pop(name, None)
+
+
 def exit_on_sigterm() -> None:
     """Turn SIGTERM (systemd, Docker, `kill`) into an ordinary exit.
 
@@ -120,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
         from socialdesk.celery import app
 
+        drop_celery_cli_environment()
         if not settings.SCALE_OUT:
             print(f"socialdesk {verb}: set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0); "
                   "without a broker the pipeline runs in-process and `socialdesk serve` "

@@ -83,3 +83,23 @@ def test_demo_sets_up_accounts_and_the_sample(tmp_path):
     assert "http://127.0.0.1:8000/" in result.stdout
     assert "admin  password: " in result.stdout and "agent  password: " in result.stdout
     assert "391 posts imported" in result.stdout
+
+
+def test_the_worker_takes_its_broker_from_the_desks_setting_not_celerys_generic_variable(
+        tmp_path):
+    # Celery's command line reads BROKER_URL (and APP, …) by itself; a worker must use the
+    # broker every other process of the desk queues on. Neither port needs to answer:
+    # the worker names its transport before it connects.
+    env = {**os.environ, "SOCIALDESK_DATA_DIR": str(tmp_path),
+           "CELERY_BROKER_URL": "redis://127.0.0.1:9/0", "BROKER_URL": "redis://127.0.0.1:7/0",
+           "APP": "no.such.module"}
+    env.pop("DATABASE_URL", None)
+    worker = subprocess.Popen([sys.executable, "-m", "socialdesk.cli", "worker", "--pool=solo"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True)
+    try:
+        transport = next((line for line in worker.stdout if "transport:" in line), "")
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+    assert "127.0.0.1:9/0" in transport, transport
