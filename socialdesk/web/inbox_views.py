@@ -288,7 +288,10 @@ def _read_filters(request, teams=None, agents=None):
         notices.append(f"Ignored view {view[:40]!r}: there is no such view.")
         view = DEFAULT_VIEW
     if teams is None:
-        given = {name: [(request.GET[name], "")] if request.GET.get(name) else []
+        # A value with a NUL names nothing (and PostgreSQL refuses it in a query):
+        # not a choice, so the form ignores it.
+        given = {name: [(request.GET[name], "")]
+                 if request.GET.get(name) and "\x00" not in request.GET[name] else []
                  for name in ("team", "assignee", "topic")}
         choices = {"teams": given["team"], "agents": given["assignee"],
                    "topics": given["topic"]}
