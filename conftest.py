@@ -1,6 +1,7 @@
 """Fixtures shared by every test: people, teams, and a way to feed the pipeline."""
 
 import json
+import os
 from importlib import import_module
 
 import pytest
@@ -103,3 +104,11 @@ def feed(db):
 def write_jsonl(path, records):
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     return path
+
+
+# For modules whose tests start desks of their own on SQLite files in subprocesses,
+# whatever database the suite runs on: run once, in the SQLite pass, not again in
+# the PostgreSQL one, where they would repeat the very same thing.
+own_desks_only_once = pytest.mark.skipif(
+    os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://", "pgsql://")),
+    reason="starts its own SQLite desks: runs in the SQLite pass")

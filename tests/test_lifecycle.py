@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import post, write_jsonl
+from conftest import own_desks_only_once, post, write_jsonl
 from socialdesk.triage.spread import MIN_PER_PROCESS, PARENT_CHECK_SECONDS
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.skipif(
     not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
-    reason="finds child processes through /proc/PID/task/*/children (Linux)")
+    reason="finds child processes through /proc/PID/task/*/children (Linux)"),
+    own_desks_only_once]
 
 # Several batches of the triage command (1,000 posts each), each big enough to
 # be shared with the helpers, so the process is still working when it is killed.

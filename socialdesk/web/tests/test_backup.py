@@ -18,10 +18,12 @@ from pathlib import Path
 import pytest
 from django.db.migrations.loader import MigrationLoader
 
-from conftest import post, write_jsonl
+from conftest import own_desks_only_once, post, write_jsonl
 from socialdesk.lib import sqlite_backup
 from socialdesk.lib.sqlite_backup import BackupError, backup, restore
 from socialdesk.web.management.commands.restore import CORE_TABLES, check_socialdesk
+
+pytestmark = own_desks_only_once
 
 DATABASE = "socialdesk.sqlite3"
 
