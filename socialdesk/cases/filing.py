@@ -302,7 +302,7 @@ def _close_merged(merged: dict[int, Group], case_of_group, cases, plan: Plan,
     kept = set(Post.objects.filter(case_id__in=list(merged)).exclude(id__in=looked_at)
                .values_list("case_id", flat=True).distinct())
     kept |= {p.case_id for p in plan.posts.values()}  # as filed now
-    events, changed = [], []
+    events, changed, closed = [], [], []
     for case_id, group in sorted(merged.items()):
         target = case_of_group[id(group)]
         into = target if isinstance(target, int) else target.pk
@@ -321,10 +321,10 @@ def _close_merged(merged: dict[int, Group], case_of_group, cases, plan: Plan,
         before = loser.status
         loser.status, loser.updated_at = Case.Status.CLOSED, now
         changed.append(loser)
-        if before != Case.Status.CLOSED:
-            sla.do_note_status(loser, before, Case.Status.CLOSED, now)
+        closed.append((loser, before, Case.Status.CLOSED, now))
         events.append((loser, "case.merged", {"into": _ref(into), "from": before}))
         events.append((winner, "case.absorbed", {"from": _ref(case_id)}))
+    sla.do_note_statuses(closed)
     if changed:
         bulk_update_fields(list({id(c): c for c in changed}.values()),
                            ["priority", "decision", "status", "updated_at"], model=Case)
@@ -463,8 +463,7 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
     # The clocks follow: our replies stop response targets, a customer back from
     # "pending" resumes them, a new message starts the next-response target.
     sla.do_note_responses(answered)
-    for case, before, after, at in moved:
-        sla.do_note_status(case, before, after, at)
+    sla.do_note_statuses(moved)
     if inbound:
         from socialdesk.cases.followups import do_meet_follow_ups
 

@@ -30,10 +30,14 @@ def bulk_update_fields(objs: list, fields: list[str], model: type[models.Model] 
         f"{connection.ops.quote_name(field.column)} = v.{names[i + 1]}"
         for i, field in enumerate(model_fields)
     )
+    # The same adapters as the inserts: Field.get_db_prep_save costs more per value
+    # than the rest of the write.
+    adapters = [_adapter(field) for field in model_fields]
+    attnames = [field.attname for field in model_fields]
     if connection.vendor == "postgresql":
         arrays = [[obj.pk for obj in objs]] + [
-            [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objs]
-            for field in model_fields
+            [adapt(getattr(obj, attname)) for obj in objs]
+            for adapt, attname in zip(adapters, attnames, strict=True)
         ]
         casts = ", ".join(f"%s::{_array_type(f)}" for f in [meta.pk, *model_fields])
         with connection.cursor() as cursor:
@@ -45,8 +49,8 @@ def bulk_update_fields(objs: list, fields: list[str], model: type[models.Model] 
         params = []
         for obj in chunk:
             params.append(obj.pk)
-            for field in model_fields:
-                params.append(field.get_db_prep_save(getattr(obj, field.attname), connection))
+            for adapt, attname in zip(adapters, attnames, strict=True):
+                params.append(adapt(getattr(obj, attname)))
         row = "(" + ", ".join(["%s"] * len(names)) + ")"
         values = ", ".join([row] * len(chunk))
         # SQLite names VALUES columns column1, column2, …
@@ -141,14 +145,29 @@ def _insert(model: type[models.Model], fields: list[str], rows: list[tuple],
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
             chunk = rows[start:start + per_statement]
-            params = [adapt(value) for row in chunk for adapt, value in zip(adapters, row,
-                                                                         strict=True)]
+            params = _params(adapters, chunk)
             sql = (f"INSERT INTO {table} ({columns}) VALUES "
                    f"{', '.join([placeholder] * len(chunk))}{suffix}")
             cursor.execute(sql, params)
             if fetch:
                 returned.extend(cursor.fetchall())
     return returned
+
+
+def _params(adapters: list, rows: list[tuple]) -> list:
+    """The rows' values, flattened, each through its column's adapter: only the
+    columns that need one are touched (most hold values the driver takes as they are)."""
+    adapted = [(i, adapt) for i, adapt in enumerate(adapters) if adapt is not _same]
+    params = []
+    for row in rows:
+        if len(row) != len(adapters):
+            raise ValueError(f"a row of {len(row)} values for {len(adapters)} columns")
+        if adapted:
+            row = list(row)
+            for i, adapt in adapted:
+                row[i] = adapt(row[i])
+        params.extend(row)
+    return params
 
 
 def _insert_unnest(table, columns, model_fields, adapters, rows, suffix, fetch) -> list[tuple]:
@@ -170,28 +189,46 @@ def _array_type(field: models.Field) -> str:
     return field.db_type(connection) + "[]"
 
 
+# Types whose Python values both drivers take as they are (foreign keys are
+# written by id, an integer).
+_PLAIN = (models.CharField, models.TextField, models.IntegerField, models.BooleanField,
+          models.FloatField, models.ForeignKey)
+
+
 def _adapter(field: models.Field):
     # Field.get_db_prep_save costs ~20 µs a JSON value; these do the same work
-    # for the two types the pipeline writes in bulk.
+    # for the types the pipeline writes in bulk. Any other type goes through
+    # the field, as Django would write it.
     if isinstance(field, models.JSONField):
         return _json
-    if isinstance(field, models.DateTimeField) and connection.vendor == "sqlite":
-        return _sqlite_datetime
-    return _same
+    if isinstance(field, models.DateTimeField):
+        return _sqlite_datetime if connection.vendor == "sqlite" else _same
+    if isinstance(field, _PLAIN) or field.primary_key:
+        return _same
+    return lambda value: field.get_db_prep_save(value, connection)
 
 
 def _same(value):
     return value
 
 
+# One encoder for every value: json.dumps with any option builds a new one per call.
+# The separators are json.dumps's defaults, so the text is the same.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _json(value) -> str | None:
-    return None if value is None else json.dumps(value, ensure_ascii=False)
+    return None if value is None else _encode_json(value)
 
 
 def _sqlite_datetime(value: datetime | None) -> str | None:
     # Django keeps SQLite datetimes as naive UTC text: "YYYY-MM-DD HH:MM:SS[.ffffff]".
     if value is None:
         return None
+    if value.tzinfo is UTC:
+        # Most values (timezone.now(), parsed UTC times): the same text without
+        # building a naive copy, "+00:00" cut off.
+        return value.isoformat(" ")[:-6]
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(" ")

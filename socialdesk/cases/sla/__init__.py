@@ -11,6 +11,7 @@ from socialdesk.cases.sla.changes import (
     do_note_response,
     do_note_responses,
     do_note_status,
+    do_note_statuses,
 )
 from socialdesk.cases.sla.common import (
     REPLY_WINDOW_WARNING,
@@ -24,5 +25,5 @@ from socialdesk.cases.sla.tick import ClockReport, do_evaluate_clocks
 __all__ = [
     "REPLY_WINDOWS", "REPLY_WINDOW_WARNING", "ClockReport", "case_sla_status",
     "do_evaluate_clocks", "do_note_inbound", "do_note_response", "do_note_responses",
-    "do_note_status", "do_start_clocks", "policy_for",
+    "do_note_status", "do_note_statuses", "do_start_clocks", "policy_for",
 ]

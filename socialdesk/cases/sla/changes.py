@@ -9,6 +9,7 @@ from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case, SlaClock, SlaPolicy
 from socialdesk.cases.sla.common import (
     BUSINESS_KINDS,
+    CLOCK_FIELDS,
     DEFAULT_WARN_PERCENT,
     DONE_STATUSES,
     EVENT_FIELDS,
@@ -21,7 +22,6 @@ from socialdesk.cases.sla.common import (
     State,
     enabled_policies,
     policy_for,
-    record_event,
     refresh_due,
     stop_response,
 )
@@ -29,7 +29,9 @@ from socialdesk.cases.sla.starting import NewClock, Starter
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 
 
-@transaction.atomic
+# The pipeline calls these inside its batch's transaction, which an error undoes
+# as a whole: a savepoint of their own would only add two statements a call.
+@transaction.atomic(savepoint=False)
 def do_note_inbound(items: list[tuple[int, datetime, bool]], now: datetime) -> None:
     """Customer posts that joined existing cases: (case id, created_at, is private).
 
@@ -40,7 +42,11 @@ def do_note_inbound(items: list[tuple[int, datetime, bool]], now: datetime) -> N
     if not items:
         return
     ids = {case_id for case_id, _, _ in items}
-    cases = Case.objects.select_related("team").in_bulk(ids)
+    # What the clocks read of a case and its team (policy_for, Starter.start); the
+    # pipeline calls this for every case its posts join, so the rest stays unread.
+    cases = (Case.objects.select_related("team")
+             .only("id", "decision", "status", "first_response_at", "channel", "priority",
+                   "team__slug", "team__calendar_id").in_bulk(ids))
     running: dict[int, list[SlaClock | NewClock]] = defaultdict(list)
     for clock in SlaClock.objects.filter(case_id__in=ids, state__in=RUNNING,
                                          kind__in=(Kind.NEXT_RESPONSE, Kind.REPLY_WINDOW)):
@@ -88,7 +94,7 @@ def do_note_response(case: Case, at: datetime) -> None:
     do_note_responses({case.pk: at})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def do_note_responses(answered: dict[int, datetime]) -> None:
     """`do_note_response` for many cases at once (case id → time of our reply): one
     read and one write, whatever the number, for the pipeline's imports."""
@@ -122,22 +128,62 @@ def do_note_responses(answered: dict[int, datetime]) -> None:
 @transaction.atomic
 def do_note_status(case: Case, before: str, after: str, at: datetime) -> None:
     """The case's status changed from `before` to `after` at `at`."""
-    if before == after:
+    do_note_statuses([(case, before, after, at)])
+
+
+def do_note_statuses(changes: list[tuple[Case, str, str, datetime]]) -> None:
+    """`do_note_status` for several changes, in order (the pipeline reopens a few
+    cases a batch): the policies and calendars are read once, and the new clocks,
+    the events and the cases' due times are written together."""
+    changes = [change for change in changes if change[1] != change[2]]
+    if not changes:
         return
-    if after in DONE_STATUSES:
-        if before not in DONE_STATUSES:
-            _stop_all(case, at)
-    elif before in DONE_STATUSES:
-        _start_resolution_again(case, after, at)
-    elif after == Case.Status.PENDING:
-        _pause(case, at)
-    elif before == Case.Status.PENDING:
-        _resume(case, at)
-    refresh_due([case.pk])
+    with transaction.atomic(savepoint=False):
+        writes = _Writes()
+        for case, before, after, at in changes:
+            if case.pk in writes.cases:
+                writes.flush()  # a second change of a case reads what its first wrote
+            writes.cases.add(case.pk)
+            if after in DONE_STATUSES:
+                if before not in DONE_STATUSES:
+                    _stop_all(case, at, writes)
+            elif before in DONE_STATUSES:
+                _start_resolution_again(case, after, at, writes)
+            elif after == Case.Status.PENDING:
+                _pause(case, at, writes)
+            elif before == Case.Status.PENDING:
+                _resume(case, at, writes)
+        writes.flush()
 
 
-def _stop_all(case: Case, at: datetime) -> None:
-    events = []
+class _Writes:
+    """What status changes write in bulk: new clocks, events (in the order they
+    happened) and the cases whose due time to refresh; and what they read once."""
+
+    def __init__(self):
+        self.calendars = Calendars()
+        self._policies: list[SlaPolicy] | None = None
+        self.clocks: list[NewClock] = []
+        self.events: list[tuple] = []
+        self.cases: set[int] = set()
+
+    @property
+    def policies(self) -> list[SlaPolicy]:
+        if self._policies is None:
+            self._policies = enabled_policies()
+        return self._policies
+
+    def event(self, case: Case, verb: str, at: datetime, **data) -> None:
+        self.events.append((at, verb, case.pk, data))
+
+    def flush(self) -> None:
+        insert_rows(SlaClock, CLOCK_FIELDS, [c.row() for c in self.clocks], returning=False)
+        insert_rows(Event, EVENT_FIELDS, self.events, returning=False)
+        refresh_due(self.cases)
+        self.clocks, self.events, self.cases = [], [], set()
+
+
+def _stop_all(case: Case, at: datetime, writes: _Writes) -> None:
     for clock in SlaClock.objects.filter(case_id=case.pk, stopped_at__isnull=True,
                                          state__in=(*RUNNING, State.MISSED)):
         before = clock.state
@@ -145,32 +191,31 @@ def _stop_all(case: Case, at: datetime) -> None:
             clock.stopped_at = at  # breached earlier: it stays missed, and ends here
         elif clock.kind == Kind.RESOLUTION:
             stop_response(clock, at)
-            events.append((at, f"sla.{clock.state}", case.pk,
-                           {"kind": clock.kind, "due_at": clock.due_at.isoformat(),
-                            "policy": clock.policy}))
+            writes.event(case, f"sla.{clock.state}", at, kind=clock.kind,
+                         due_at=clock.due_at.isoformat(), policy=clock.policy)
         else:
             # Resolved without (another) reply: nothing left to answer, so no verdict.
             clock.state, clock.stopped_at = State.CLOSED, at
         SlaClock.objects.filter(pk=clock.pk, state=before).update(
             state=clock.state, breached_at=clock.breached_at, stopped_at=at)
-    insert_rows(Event, EVENT_FIELDS, events, returning=False)
 
 
-def _start_resolution_again(case: Case, after: str, at: datetime) -> None:
-    policy = policy_for(case, enabled_policies())
+def _start_resolution_again(case: Case, after: str, at: datetime, writes: _Writes) -> None:
+    policy = policy_for(case, writes.policies)
     if not (policy and policy.resolution_minutes):
         return
-    starter = Starter(at)
+    starter = Starter(at, writes.calendars)
     clock = starter.start(case, Kind.RESOLUTION, policy, policy.resolution_minutes * 60, at)
     if after == Case.Status.PENDING:
         clock.state, clock.paused_at = State.PAUSED, at
         clock.remaining_seconds = float(clock.target_seconds)
-    starter.save()
-    record_event(case, "sla.started", at, kinds=[Kind.RESOLUTION], why="reopened")
+    writes.clocks += starter.clocks
+    writes.events += starter.events()
+    writes.event(case, "sla.started", at, kinds=[Kind.RESOLUTION], why="reopened")
 
 
-def _pause(case: Case, at: datetime) -> None:
-    calendar = Calendars().of(case.team)
+def _pause(case: Case, at: datetime, writes: _Writes) -> None:
+    calendar = writes.calendars.of(case.team)
     paused = []
     # A clock already past due stays active: the evaluator breaches it on its next tick.
     for clock in SlaClock.objects.filter(case_id=case.pk, state=State.ACTIVE,
@@ -180,14 +225,14 @@ def _pause(case: Case, at: datetime) -> None:
                 state=State.PAUSED, remaining_seconds=remaining, paused_at=at):
             paused.append(clock.kind)
     if paused:
-        record_event(case, "sla.paused", at, kinds=paused, why="pending on the customer")
+        writes.event(case, "sla.paused", at, kinds=paused, why="pending on the customer")
 
 
-def _resume(case: Case, at: datetime) -> None:
+def _resume(case: Case, at: datetime, writes: _Writes) -> None:
     clocks = list(SlaClock.objects.filter(case_id=case.pk, state=State.PAUSED))
     if not clocks:
         return
-    calendar = Calendars().of(case.team)
+    calendar = writes.calendars.of(case.team)
     percents = dict(SlaPolicy.objects.filter(name__in={c.policy for c in clocks})
                     .values_list("name", "warn_at_percent"))
     resumed = {}
@@ -206,4 +251,4 @@ def _resume(case: Case, at: datetime) -> None:
                 paused_at=None):
             resumed[clock.kind] = due.isoformat()
     if resumed:
-        record_event(case, "sla.resumed", at, due=resumed, why="the case is open again")
+        writes.event(case, "sla.resumed", at, due=resumed, why="the case is open again")
