@@ -23,7 +23,7 @@ from socialdesk.contacts.actions import do_refresh_contacts
 from socialdesk.contacts.queries import author_context
 from socialdesk.ingestion.actions import IngestResult, do_store_posts, link_parents, lock_filing
 from socialdesk.ingestion.models import Post
-from socialdesk.ingestion.queries import post_rows
+from socialdesk.ingestion.queries import post_rows, queued_long_ago, unprocessed_posts
 from socialdesk.ingestion.records import Record
 from socialdesk.lib import queue
 from socialdesk.lib.bulk import bulk_update_fields
@@ -298,13 +298,12 @@ def waiting_posts(now: datetime | None = None, grace: timedelta | None = None):
     now = now or timezone.now()
     if grace is None:
         grace = timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
-    posts = Post.objects.filter(processed_at__isnull=True, process_error="")
+    posts = unprocessed_posts()
     if not settings.SCALE_OUT:
         return posts.filter(ingested_at__lt=now - grace)
     lost = Q(queued_at__isnull=True, ingested_at__lt=now - grace)
     if queue.queue_length() == 0:
-        lost |= Q(queued_at__lt=now - timedelta(
-            seconds=settings.TASK_VISIBILITY_TIMEOUT_SECONDS))
+        lost |= queued_long_ago(now)
     return posts.filter(lost)
 
 

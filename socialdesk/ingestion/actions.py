@@ -3,16 +3,19 @@
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
-from socialdesk.ingestion.queries import PostRow, parent_ids
+from socialdesk.ingestion.queries import (
+    PostRow,
+    parent_ids,
+    queued_long_ago,
+    unprocessed_posts,
+)
 from socialdesk.ingestion.records import Record
 from socialdesk.lib.bulk import bulk_update_fields, insert_new_rows
 
@@ -111,10 +114,9 @@ def _thread_to_skipped(records: list[Record], ids: list[int], parents: dict,
 def _waiting(ids) -> list[int]:
     """Of these stored posts, those never processed and not on their way (not
     queued, or queued longer ago than a worker may hold a task)."""
-    lost = timezone.now() - timedelta(seconds=settings.TASK_VISIBILITY_TIMEOUT_SECONDS)
-    return list(Post.objects.filter(Q(queued_at__isnull=True) | Q(queued_at__lt=lost),
-                                    id__in=list(ids), processed_at__isnull=True,
-                                    process_error="").values_list("id", flat=True))
+    on_its_way = Q(queued_at__isnull=True) | queued_long_ago(timezone.now())
+    return list(unprocessed_posts().filter(on_its_way, id__in=list(ids))
+                .values_list("id", flat=True))
 
 
 def _known_parents(records: list[Record]) -> dict[tuple[str, str], int]:

@@ -1,7 +1,8 @@
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 
 from socialdesk.ingestion.models import Post
@@ -10,6 +11,17 @@ _COLUMNS = ("id", "channel", "external_id", "direction", "visibility", "text", "
             "parent_id", "followers", "lang", "is_automated", "case_id", "processed_at",
             "author__contact_id", "author__contact__tier", "author__followers",
             "author__contact__account_owner__username", "account", "in_reply_to")
+
+
+def unprocessed_posts():
+    """Posts stored and never processed, but for those set aside with an error."""
+    return Post.objects.filter(processed_at__isnull=True, process_error="")
+
+
+def queued_long_ago(now: datetime) -> Q:
+    """Queued longer ago than a worker may hold a task: if still unprocessed, its
+    message was lost (with a worker, or with a broker that kept nothing)."""
+    return Q(queued_at__lt=now - timedelta(seconds=settings.TASK_VISIBILITY_TIMEOUT_SECONDS))
 
 
 @dataclass(slots=True)
