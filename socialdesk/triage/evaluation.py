@@ -28,7 +28,7 @@ from socialdesk.triage.classify.datasets import (  # noqa: F401 (the loaders are
 )
 from socialdesk.triage.engine import PostInput, TriageResult, triage_batch
 from socialdesk.triage.policy import Policy, default_policy
-from socialdesk.triage.spread import triage_spread
+from socialdesk.triage.spread import triage_spread, wait_for_helpers
 
 THROUGHPUT = "throughput, posts/s"
 # The same, with the batch spread over the desk's triage processes (TRIAGE_PROCESSES),
@@ -139,6 +139,7 @@ def _spread_row(texts: Sequence[str], policy: Policy, tier: str, dataset: str) -
     processes = settings.TRIAGE_PROCESSES
     posts = [PostInput("x", str(i), text) for i, text in enumerate(texts)]
     # Start the helper processes and load their models before the clock starts.
+    wait_for_helpers(processes)
     triage_spread(posts[:WARM_UP * processes], policy, processes, tier=tier)
     start = time.perf_counter()
     triage_spread(posts, policy, processes, tier=tier)

@@ -23,7 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from socialdesk.triage import classify
 from socialdesk.triage.engine import PostInput, TopicMatcher, TriageResult, triage_batch
+from socialdesk.triage.language import detect_languages
 from socialdesk.triage.policy import Policy
 
 # Below this many posts per process, shipping them to a helper costs more
@@ -32,16 +34,54 @@ MIN_PER_PROCESS = 200
 
 logger = logging.getLogger(__name__)
 _pool: ProcessPoolExecutor | None = None
+# One per helper, done once it has started and loaded the models.
+_warming: list[Future] = []
 
 
 def _helpers(count: int) -> ProcessPoolExecutor:
-    global _pool
+    global _pool, _warming
     if _pool is None:
         # spawn, not fork: a forked child would inherit the parent's open
         # database connections and threads.
         _pool = ProcessPoolExecutor(count, mp_context=multiprocessing.get_context("spawn"),
                                     initializer=_die_with_parent, initargs=(os.getpid(),))
+        _warming = [_pool.submit(_warm_up) for _ in range(count)]
     return _pool
+
+
+def _warm_up() -> None:
+    # In a helper: load what the first batch would otherwise wait for.
+    classify.load(classify.default_tier())
+    detect_languages(["warming up"])
+
+
+def helpers_ready(processes: int) -> bool:
+    """Whether the helpers are up, starting them if they are not.
+
+    A helper takes a second or two to start (a new interpreter, its imports and
+    models), more than this process takes to triage a batch; until they are up,
+    batches are triaged here instead of waiting for them.
+    """
+    global _pool
+    _helpers(processes - 1)
+    if not all(future.done() for future in _warming):
+        return False
+    if any(future.exception() for future in _warming):
+        logger.warning("a triage helper failed to start; triaging in this process",
+                       exc_info=next(f.exception() for f in _warming if f.exception()))
+        _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None  # tried again with the next batch
+        return False
+    return True
+
+
+def wait_for_helpers(processes: int) -> None:
+    """Start the helpers and wait until they are up (for measurements that must
+    not count their start)."""
+    if processes > 1:
+        _helpers(processes - 1)
+        for future in _warming:
+            future.exception()
 
 
 # Checked this often for a parent that went away without telling the helpers.
@@ -103,7 +143,7 @@ def triage_spread(posts: list[PostInput], policy: Policy, processes: int,
                   ) -> list[TriageResult]:
     """`tier` names the classifier tier (default: TRIAGE_TIER)."""
     shares = min(processes, len(posts) // MIN_PER_PROCESS)
-    if shares < 2:
+    if shares < 2 or not helpers_ready(processes):
         return triage_batch(posts, policy, topics, tier)
     chunks = _split(posts, shares)
     pool = _helpers(processes - 1)
@@ -146,6 +186,9 @@ def triage_in_background(posts: list[PostInput], policy: Policy, processes: int,
     """
     if processes < 2 or len(posts) < MIN_PER_PROCESS:
         return lambda: triage_batch(posts, policy, topics)
+    if not helpers_ready(processes):
+        done = triage_batch(posts, policy, topics)
+        return lambda: done
     pool = _helpers(processes - 1)
     chunks = _split(posts, processes - 1)
     futures = [pool.submit(triage_batch, chunk, policy, topics) for chunk in chunks]

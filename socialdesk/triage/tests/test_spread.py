@@ -29,6 +29,34 @@ def test_small_batches_stay_in_this_process(monkeypatch):
     assert len(spread.triage_in_background(posts, default_policy(), processes=4)()) == 10
 
 
+class NoPool:
+    shut = False
+
+    def submit(self, *args):
+        raise AssertionError("helpers that are not up must not be given work")
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        self.shut = True
+
+
+def test_until_the_helpers_are_up_batches_are_triaged_here(monkeypatch):
+    starting = Future()
+    pool = NoPool()
+    monkeypatch.setattr(spread, "_pool", pool)
+    monkeypatch.setattr(spread, "_warming", [starting])
+    posts = [PostInput("x", str(i), f"order {i} never arrived")
+             for i in range(2 * spread.MIN_PER_PROCESS)]
+    expected = [r.category for r in triage_batch(posts, default_policy())]
+
+    assert [r.category for r in spread.triage_in_background(posts, default_policy(), 2)()] \
+        == expected
+    assert [r.category for r in spread.triage_spread(posts, default_policy(), 2)] == expected
+
+    starting.set_exception(OSError("could not start"))
+    assert not spread.helpers_ready(2)
+    assert pool.shut and spread._pool is None  # started afresh next time
+
+
 def _encoder_threads(**env):
     environment = {k: v for k, v in os.environ.items() if k != "TRIAGE_ENCODER_THREADS"}
     run = subprocess.run(
