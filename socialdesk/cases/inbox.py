@@ -1,6 +1,5 @@
 """The inbox's queries: queues, filters, search, counts and what changed since a poll."""
 
-import json
 from dataclasses import dataclass
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -8,7 +7,6 @@ from functools import cached_property
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from socialdesk.accounts.models import Team, User
@@ -103,14 +101,12 @@ def _awaiting_approval(user: User) -> Q:
 def _cases_of(rows: QuerySet) -> Q:
     """The cases of rows of a work queue kept in another table (follow-ups, replies):
     their ids read first while there are few, so that the planner looks those cases
-    up instead of walking every case in id order to meet them. One array parameter,
-    not thousands of placeholders."""
+    up instead of walking every case in id order to meet them (one parameter,
+    not thousands of placeholders: lib.lookups)."""
     ids = list(rows.order_by().values_list("case_id", flat=True).distinct()[:SMALL_SET + 1])
     if len(ids) > SMALL_SET:
         return Q(pk__in=rows.values("case_id"))
-    if connection.vendor == "postgresql":
-        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [ids]))
-    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)]))
+    return Q(pk__in=ids)
 
 
 def _view_condition(scope: InboxScope, view: str, now: datetime) -> tuple[Q, tuple | None]:

@@ -23,6 +23,7 @@ def lookup_of(queryset):
 def test_integer_and_key_lists_take_the_direct_way(people):
     ids = [people[0].pk, people[2].pk]
     assert lookup_of(Contact.objects.filter(id__in=ids)) is IntegerIn
+    assert Contact.objects.filter(id__in=[]).count() == 0
     assert lookup_of(Identity.objects.filter(contact_id__in=ids)) is RelatedIntegerIn
     assert set(Contact.objects.filter(id__in=ids).values_list("id", flat=True)) == set(ids)
     assert set(Identity.objects.filter(contact__in=ids).values_list("contact_id", flat=True)) \
@@ -36,7 +37,7 @@ def test_the_same_rows_as_djangos_own_in(people):
     ids = [p.pk for p in people[1:]] + [people[1].pk, 2**62]
     query = Contact.objects.filter(id__in=ids).order_by("id")
     sql, params = query.query.sql_with_params()
-    assert params == tuple(dict.fromkeys(ids))  # once each, in order, as Django does
+    assert len(params) == 1 and all(str(i) in params[0] for i in ids)
 
     plain = Contact.objects.all().order_by("id")
     plain.query.where.add(In(plain.query.resolve_ref("id"), ids), "AND")
@@ -52,9 +53,8 @@ def test_other_values_are_prepared_as_django_prepares_them(people):
     # Subqueries.
     assert set(Contact.objects.filter(id__in=Identity.objects.values("contact_id"))) == \
         set(people)
-    # True is an int too, but not a plain one: Django turns it into 1.
-    _, params = Contact.objects.filter(id__in=[True]).query.sql_with_params()
-    assert params == (1,) and type(params[0]) is int
+    # True is an int too, but not a plain one: Django turns it into 1 first.
+    assert list(Contact.objects.filter(id__in=[True])) == list(Contact.objects.filter(id=1))
     with pytest.raises(ValueError):
         list(Contact.objects.filter(id__in=["not a number"]))
 
