@@ -4,11 +4,15 @@ UPDATE … FROM in a few statements.
 Django's bulk_update builds a CASE WHEN per row and field, and bulk_create
 prepares every value through the field; at thousands of rows a second that
 costs more than the rest of the pipeline. SQLite (≥ 3.35) gets multi-row
-VALUES; PostgreSQL gets one array parameter per column through unnest().
+VALUES. PostgreSQL gets the rows as one JSON document, read back into rows
+by the server (`_rows_from_json`): the driver would otherwise turn every
+value into array text in Python, quoting and escaping each string (JSON
+values most of all), which cost more than the rest of the write.
 """
 
 import json
-from datetime import UTC, datetime
+import math
+from datetime import UTC, date, datetime
 
 from django.db import connection, models
 
@@ -35,14 +39,14 @@ def bulk_update_fields(objs: list, fields: list[str], model: type[models.Model] 
     adapters = [_adapter(field) for field in model_fields]
     attnames = [field.attname for field in model_fields]
     if connection.vendor == "postgresql":
-        arrays = [[obj.pk for obj in objs]] + [
-            [adapt(getattr(obj, attname)) for obj in objs]
-            for adapt, attname in zip(adapters, attnames, strict=True)
-        ]
-        casts = ", ".join(f"%s::{_array_type(f)}" for f in [meta.pk, *model_fields])
+        pg_adapters = [_pg_adapter(field) for field in model_fields]
+        rows = [[obj.pk] + [adapt(getattr(obj, attname))
+                            for adapt, attname in zip(pg_adapters, attnames, strict=True)]
+                for obj in objs]
+        source, param = _rows_from_json([meta.pk, *model_fields], names, rows)
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {assignments} FROM unnest({casts}) "
-                           f"AS v({', '.join(names)}) WHERE {table}.{pk_column} = v.v_id", arrays)
+            cursor.execute(f"UPDATE {table} SET {assignments} FROM {source} "
+                           f"WHERE {table}.{pk_column} = v.v_id", [param])
         return
     for start in range(0, len(objs), CHUNK):
         chunk = objs[start:start + CHUNK]
@@ -119,7 +123,7 @@ def delete_rows(model: type[models.Model], ids: list[int]) -> None:
 
 def _insert(model: type[models.Model], fields: list[str], rows: list[tuple],
             suffix: str, fetch: bool) -> list[tuple]:
-    """INSERT … VALUES (SQLite) or INSERT … SELECT FROM unnest (PostgreSQL), with
+    """INSERT … VALUES (SQLite) or INSERT … SELECT from one JSON parameter (PostgreSQL), with
     `suffix` (ON CONFLICT, RETURNING) after it; the rows returned when `fetch`."""
     if not rows:
         return []
@@ -134,11 +138,11 @@ def _insert(model: type[models.Model], fields: list[str], rows: list[tuple],
         tail = tuple(f.get_default() for f in defaulted)
         rows = [(*row, *tail) for row in rows]
     model_fields = [meta.get_field(name) for name in fields]
-    adapters = [_adapter(field) for field in model_fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in model_fields)
     table = connection.ops.quote_name(meta.db_table)
     if connection.vendor == "postgresql":
-        return _insert_unnest(table, columns, model_fields, adapters, rows, suffix, fetch)
+        return _insert_json(table, columns, model_fields, rows, suffix, fetch)
+    adapters = [_adapter(field) for field in model_fields]
     placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, min(1000, 30_000 // len(fields)))
     returned: list[tuple] = []
@@ -170,23 +174,73 @@ def _params(adapters: list, rows: list[tuple]) -> list:
     return params
 
 
-def _insert_unnest(table, columns, model_fields, adapters, rows, suffix, fetch) -> list[tuple]:
-    # On PostgreSQL one array parameter per column beats thousands of scalar
-    # placeholders, which the driver must parse one by one. unnest() yields the
-    # rows in array order, so they are inserted (and locked) in the caller's order.
-    arrays = [[adapt(value) for value in column]
-              for adapt, column in zip(adapters, zip(*rows, strict=True), strict=True)]
-    casts = ", ".join(f"%s::{_array_type(field)}" for field in model_fields)
+def _insert_json(table, columns, model_fields, rows, suffix, fetch) -> list[tuple]:
+    adapters = [_pg_adapter(field) for field in model_fields]
+    names = [f"v_{i}" for i in range(len(model_fields))]
+    adapted = [[adapt(value) for adapt, value in zip(adapters, row, strict=True)]
+               for row in rows]
+    # The rows are inserted, and their keys locked, in the caller's order.
+    source, param = _rows_from_json(model_fields, names, adapted)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({casts}){suffix}",
-                       arrays)
+        cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {', '.join(names)} "
+                       f"FROM {source} ORDER BY v.v_n{suffix}", [param])
         return cursor.fetchall() if fetch else []
 
 
-def _array_type(field: models.Field) -> str:
+def _rows_from_json(model_fields: list[models.Field], names: list[str], rows: list[list]
+                    ) -> tuple[str, str]:
+    """PostgreSQL: a FROM item `v` with the given column names (and `v_n`, the row's
+    place), read from one JSON parameter; returns it with the parameter's text.
+
+    Each row is a JSON array of its values, adapted by `_pg_adapter`. A JSON
+    column takes its element as it is; any other column casts the element's
+    text to its type.
+    """
+    columns = []
+    for i, field in enumerate(model_fields):
+        if isinstance(field, models.JSONField):
+            columns.append(f"nullif(r -> {i}, 'null') AS {names[i]}")
+        else:
+            columns.append(f"(r ->> {i})::{_column_type(field)} AS {names[i]}")
+    source = (f"(SELECT {', '.join(columns)}, n AS v_n "
+              f"FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS e(r, n)) AS v")
+    return source, _encode_json(rows)
+
+
+def _column_type(field: models.Field) -> str:
     if field.is_relation:
-        return field.target_field.rel_db_type(connection) + "[]"
-    return field.db_type(connection) + "[]"
+        return field.target_field.rel_db_type(connection)
+    return field.db_type(connection)
+
+
+def _pg_adapter(field: models.Field):
+    # What a row's JSON array holds for the column: values JSON has as they are
+    # (a JSON column's value among them, unencoded), times and dates as ISO
+    # text, floats that JSON lacks as the text PostgreSQL reads them from.
+    if isinstance(field, models.JSONField | models.CharField | models.TextField
+                  | models.IntegerField | models.BooleanField | models.ForeignKey) \
+            or field.primary_key:
+        return _same
+    if isinstance(field, models.DateTimeField | models.DateField):
+        return _isoformat
+    if isinstance(field, models.FloatField):
+        return _float
+    return lambda value: _text(field.get_db_prep_save(value, connection))
+
+
+def _isoformat(value: datetime | date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _float(value: float | None) -> float | str | None:
+    if value is None or math.isfinite(value):
+        return value
+    return str(value)  # nan, inf, -inf
+
+
+def _text(value):
+    return value if value is None or isinstance(value, int | float | str | bool) \
+        else str(value)
 
 
 # Types whose Python values both drivers take as they are (foreign keys are

@@ -1,15 +1,20 @@
 """lib.bulk: multi-row inserts, and inserts that skip the rows whose unique key is
 stored already (INSERT … ON CONFLICT DO NOTHING), on SQLite and PostgreSQL."""
 
+import math
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from socialdesk.contacts.models import Contact, Identity
-from socialdesk.lib.bulk import delete_rows, insert_new_rows, insert_rows
+from socialdesk.ingestion.models import Post
+from socialdesk.lib.bulk import bulk_update_fields, delete_rows, insert_new_rows, insert_rows
 from socialdesk.lib.tests.concurrency import run_together, skip_unless_concurrent_writers
+from socialdesk.triage.actions import TRIAGE_FIELDS
+from socialdesk.triage.models import Triage
 
 FIELDS = ["channel", "handle", "name", "contact"]
 KEY = ("channel", "handle")
@@ -41,6 +46,49 @@ def test_it_inserts_the_new_rows_and_skips_the_stored_ones(contact_id):
     # Skipped, not overwritten; left-out fields take their defaults.
     assert Identity.objects.get(pk=known).name == "Old name"
     assert Identity.objects.get(pk=new[("x", "al")]).email == ""
+
+
+# Values the databases' text forms and the drivers treat specially.
+AWKWARD_TEXT = ['say "hi"', "back\\slash", "comma, {brace}", "NULL", "", "null", "ünï 🙂 \u2028"]
+AWKWARD_JSON = [{}, [], {"a": None}, {"q": 'x "y" \\ z', "n": [1, 2.5, True]}, "null", 0, [None]]
+POST_FIELDS = ["channel", "external_id", "direction", "visibility", "author", "text",
+               "created_at", "followers", "is_automated", "raw", "processed_at", "in_reply_to",
+               "url", "account", "lang", "ingested_at"]
+
+
+def test_values_come_back_as_written(contact_id):
+    author = Identity.objects.create(channel="x", handle="a", contact_id=contact_id)
+    at = datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=UTC)
+    rows = [("x", str(i), "inbound", "public", author.pk, text, at + timedelta(days=i),
+             None if i % 2 else 2**62 + i, bool(i % 2), AWKWARD_JSON[i],
+             None if i % 3 else at + timedelta(microseconds=i), "", "", "", "", at)
+            for i, text in enumerate(AWKWARD_TEXT)]
+    ids = insert_rows(Post, POST_FIELDS, rows)
+
+    stored = Post.objects.in_bulk(ids)
+    for pk, row in zip(ids, rows, strict=True):
+        assert tuple(getattr(stored[pk], f if f != "author" else "author_id")
+                     for f in POST_FIELDS) == row
+
+    scores = [0.25, math.inf, -math.inf]  # (SQLite keeps no NaN: it reads it as NULL)
+    insert_rows(Triage, TRIAGE_FIELDS,
+                [(pk, "en", "neutral", score, "other", "monitor", 0, "P4", "none", "", None, [],
+                  AWKWARD_TEXT, 1, "v", at, {}, [], [], {}, "fast")
+                 for pk, score in zip(ids[:3], scores, strict=True)], returning=False)
+    read = dict(Triage.objects.values_list("post_id", "sentiment_score"))
+    assert [read[pk] for pk in ids[:3]] == scores
+    assert {tuple(r) for r in Triage.objects.values_list("reasons", flat=True)} \
+        == {tuple(AWKWARD_TEXT)}
+
+    posts = list(stored.values())
+    for post, text, raw in zip(posts, reversed(AWKWARD_TEXT), reversed(AWKWARD_JSON),
+                               strict=True):
+        post.text, post.raw, post.processed_at, post.is_automated = text, raw, at, True
+    bulk_update_fields(posts, ["text", "raw", "processed_at", "is_automated"])
+    again = Post.objects.in_bulk(ids)
+    assert [(again[p.pk].text, again[p.pk].raw, again[p.pk].processed_at,
+             again[p.pk].is_automated) for p in posts] == \
+        [(p.text, p.raw, at, True) for p in posts]
 
 
 def test_a_key_given_twice_is_inserted_once(contact_id):
