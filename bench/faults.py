@@ -975,7 +975,7 @@ django.setup()
 from socialdesk.accounts.models import User
 from socialdesk.cases.actions import do_submit_reply, reply_findings
 from socialdesk.cases.models import Case, Reply
-from socialdesk.cases.steps import PRIVATE_ONLY_CHANNELS
+from socialdesk.connectors.channels import channel
 
 count, pause, username = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 user = User.objects.get(username=username)
@@ -986,7 +986,7 @@ cases = (Case.objects.filter(status__in=Case.OPEN_STATUSES)
 for case in cases:
     if done == count:
         break
-    visibility = "private" if case.channel in PRIVATE_ONLY_CHANNELS else "public"
+    visibility = "public" if channel(case.channel).public_replies else "private"
     findings = reply_findings(case, text, visibility)
     if any(f.blocking for f in findings):
         continue

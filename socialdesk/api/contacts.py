@@ -9,11 +9,12 @@ from ninja.errors import HttpError
 from socialdesk.api.errors import responses
 from socialdesk.api.schemas import BodyIn, CaseSummaryOut, DbId
 from socialdesk.cases.queries import cases_visible_to
+from socialdesk.connectors import channels
 from socialdesk.contacts.actions import ContactError
 from socialdesk.contacts.merging import do_merge_contacts, do_unmerge
 from socialdesk.contacts.models import Contact, Merge
 from socialdesk.contacts.privacy import do_record_export
-from socialdesk.contacts.queries import access_contact, access_merge, profile_url
+from socialdesk.contacts.queries import access_contact, access_merge
 
 router = Router(tags=["contacts"])
 
@@ -75,7 +76,7 @@ def _contact_out(contact: Contact) -> dict:
         "erased_at": contact.erased_at, "created_at": contact.created_at,
         "identities": [{"id": i.pk, "channel": i.channel, "handle": i.handle, "name": i.name,
                         "followers": i.followers, "email": i.email, "photo_url": i.photo_url,
-                        "profile_url": profile_url(i.channel, i.handle)}
+                        "profile_url": channels.channel(i.channel).profile_url(i.handle)}
                        for i in contact.identities.order_by("channel", "handle")],
         "notes": [{"id": n.pk, "text": n.text, "author": n.author.username,
                    "created_at": n.created_at} for n in contact.notes.select_related("author")],

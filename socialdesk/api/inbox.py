@@ -22,7 +22,7 @@ from socialdesk.cases.inbox import (
     opening_posts,
 )
 from socialdesk.cases.models import Case
-from socialdesk.ingestion.records import CHANNELS
+from socialdesk.connectors import channels
 from socialdesk.search.queries import SearchError, parse
 from socialdesk.triage.feedback import CATEGORIES, SENTIMENTS
 
@@ -34,7 +34,7 @@ _LANG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?")
 class InboxQuery(Schema):
     view: Literal[tuple(INBOX_VIEWS)] = DEFAULT_VIEW  # type: ignore[valid-type]
     q: Text | None = None
-    channel: Literal[CHANNELS] | None = None  # type: ignore[valid-type]
+    channel: Literal[channels.NAMES] | None = None  # type: ignore[valid-type]
     category: Literal[CATEGORIES] | None = None  # type: ignore[valid-type]
     sentiment: Literal[SENTIMENTS] | None = None  # type: ignore[valid-type]
     priority: Literal["P0", "P1", "P2", "P3", "P4"] | None = None

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from socialdesk.accounts.models import User
 from socialdesk.audit.actions import do_record
-from socialdesk.cases import sla, steps
+from socialdesk.cases import sla
 from socialdesk.cases.guidelines import Draft, Finding, check_draft
 from socialdesk.cases.models import Case, CasePresence, FollowUp, Reply
 from socialdesk.cases.queries import (
@@ -20,6 +20,7 @@ from socialdesk.cases.queries import (
     is_admin,
     teams_led_by,
 )
+from socialdesk.connectors import channels
 from socialdesk.ingestion.models import Post
 from socialdesk.lib import queue
 from socialdesk.notifications.actions import do_notify
@@ -29,12 +30,6 @@ from socialdesk.triage.models import Triage
 if TYPE_CHECKING:
     from socialdesk.cases.followups import FollowUpSpec
 
-# Characters a public reply may have on each channel; others have no short limit.
-CHANNEL_LIMITS = {"x": 280, "bluesky": 300, "mastodon": 500, "instagram": 2200,
-                  "youtube": 10_000, "reddit": 10_000, "facebook": 8000}
-DEFAULT_LIMIT = 20_000
-# Channels where the brand cannot write to a person privately.
-NO_PRIVATE_MESSAGES = ("youtube",)
 # "@ana" and "@ana.lee", but not an e-mail address's "@example.com".
 # What agents set by hand; P4 is triage's "monitor only" and stays triage's to give.
 PRIORITIES = ("P0", "P1", "P2", "P3")
@@ -61,10 +56,6 @@ class ReplyCollision(ActionError):
 
 class NotPermitted(ActionError):
     """The person may see the case but not do this to it (approve a reply, say)."""
-
-
-def channel_limit(channel: str) -> int:
-    return CHANNEL_LIMITS.get(channel, DEFAULT_LIMIT)
 
 
 def acted_fields(case: Case, fields: list[str]) -> list[str]:
@@ -224,7 +215,7 @@ def case_cues(case: Case) -> frozenset[str]:
 def reply_findings(case: Case, text: str, visibility: str) -> list[Finding]:
     if visibility not in (Post.Visibility.PUBLIC, Post.Visibility.PRIVATE):
         raise ActionError("A reply is public or private.")
-    limit = channel_limit(case.channel) if visibility == "public" else DEFAULT_LIMIT
+    limit = channels.channel(case.channel).reply_limit(visibility)
     return check_draft(Draft(
         text=text, visibility=visibility, channel=case.channel, category=case.category,
         cues=case_cues(case),
@@ -347,10 +338,11 @@ def do_acknowledge_and_continue(case: Case, author: User, public_text: str, priv
                                 follow_up: "FollowUpSpec | None" = None) -> list[Reply]:
     """Acknowledge the customer in the thread and continue in a private message, in
     one step: neither is stored unless both pass. The follow-up rides on the private one."""
-    if case.channel in NO_PRIVATE_MESSAGES:
-        raise ActionError(f"{case.channel} has no private messages: reply publicly and ask "
+    facts = channels.channel(case.channel)
+    if not facts.private_messages:
+        raise ActionError(f"{facts.label} has no private messages: reply publicly and ask "
                           "the customer to reach you by e-mail or phone.")
-    if case.channel in steps.PRIVATE_ONLY_CHANNELS:
+    if not facts.public_replies:
         return [do_submit_reply(case, author, private_text, "private", confirm_warnings,
                                 follow_up)]
     confirm_warnings = set(confirm_warnings)

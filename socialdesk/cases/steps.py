@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Case
+from socialdesk.connectors import channels
 
 ACKNOWLEDGE_PUBLICLY = "acknowledge_publicly"
 CONTINUE_PRIVATELY = "continue_privately"
@@ -33,8 +34,6 @@ DONE_BY = {
     "public": (ACKNOWLEDGE_PUBLICLY, HOLDING_STATEMENT, REPLY_PUBLICLY),
     "private": (CONTINUE_PRIVATELY, REPLY_PRIVATELY),
 }
-# Channels with no public thread: the one private message does every step.
-PRIVATE_ONLY_CHANNELS = ("email",)
 
 
 def steps_for(reply_mode: str) -> list[dict]:
@@ -53,7 +52,8 @@ def for_display(case: Case) -> list[dict]:
 
 
 def completed_by(channel: str, visibility: str) -> tuple[str, ...]:
-    if channel in PRIVATE_ONLY_CHANNELS:
+    if not channels.channel(channel).public_replies:
+        # No public thread (e-mail): the one private message does every step.
         return DONE_BY["public"] + DONE_BY["private"]
     return DONE_BY.get(visibility, ())
 

@@ -5,7 +5,6 @@ import json
 from bisect import bisect_left
 from collections import defaultdict
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncWeek
@@ -14,6 +13,7 @@ from django.http import Http404
 from socialdesk.accounts.models import User
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import cases_visible_to, is_admin
+from socialdesk.connectors import channels
 from socialdesk.contacts.models import Contact, Identity, Merge, MergeSuggestion
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import PostRow
@@ -64,14 +64,6 @@ def author_context(rows: list[PostRow]) -> dict[int, dict]:
 
 # Profile pages and search: who may see a contact, and what the profile shows.
 
-PROFILE_URLS = {
-    "x": "https://x.com/{handle}",
-    "instagram": "https://www.instagram.com/{handle}/",
-    "facebook": "https://www.facebook.com/{handle}",
-    "reddit": "https://www.reddit.com/user/{handle}",
-    "youtube": "https://www.youtube.com/@{handle}",
-    "bluesky": "https://bsky.app/profile/{handle}",
-}
 SENTIMENTS = ("positive", "neutral", "negative")
 SENTIMENT_WEEKS = 26
 
@@ -119,16 +111,8 @@ def search_contacts(user: User, text: str = "", tag: str = "") -> QuerySet[Conta
             .order_by("-id"))
 
 
-def profile_url(channel: str, handle: str) -> str:
-    if channel == "mastodon" and handle.count("@") == 1:
-        user, server = handle.split("@")
-        return f"https://{server}/@{user}" if user and "." in server else ""
-    pattern = PROFILE_URLS.get(channel)
-    return pattern.format(handle=quote(handle, safe="._-@")) if pattern else ""
-
-
 def identities_of(contact: Contact) -> list[dict]:
-    return [{"identity": i, "url": profile_url(i.channel, i.handle)}
+    return [{"identity": i, "url": channels.channel(i.channel).profile_url(i.handle)}
             for i in contact.identities.order_by("channel", "handle")]
 
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-CHANNELS = ("x", "facebook", "instagram", "reddit", "mastodon", "bluesky", "youtube", "email")
 REQUIRED = ("channel", "external_id", "author", "text", "created_at")
 OPTIONAL = ("in_reply_to", "url", "visibility", "author_name", "author_followers", "lang",
             "direction", "account", "author_email", "author_avatar")

@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from socialdesk.cases import actions, steps
+from socialdesk.cases import actions
 from socialdesk.cases.guidelines import Finding
 from socialdesk.cases.queries import access_case
 from socialdesk.cases.saved_replies import render_saved_reply, saved_replies_for
+from socialdesk.connectors import channels
 from socialdesk.web.forms import (
     AcknowledgeCheckForm,
     AcknowledgeForm,
@@ -57,11 +58,12 @@ def check_acknowledge_view(request, case_id: int):
     if not form.is_valid():
         return _checked(request, case, [], "ack", "ack-confirm_warnings", full_page,
                         form_errors(form))
-    if case.channel in actions.NO_PRIVATE_MESSAGES:
+    facts = channels.channel(case.channel)
+    if not facts.private_messages:
         return _checked(request, case, [], "ack", "ack-confirm_warnings", full_page,
-                        f"{case.channel} has no private messages: reply publicly instead.")
+                        f"{facts.label} has no private messages: reply publicly instead.")
     drafts = [("Private message", form.cleaned_data["private_text"], "private")]
-    if case.channel not in steps.PRIVATE_ONLY_CHANNELS:
+    if facts.public_replies:
         drafts.insert(0, ("Public acknowledgement", form.cleaned_data["public_text"], "public"))
     return _checked(request, case, _merged(case, drafts), "ack", "ack-confirm_warnings",
                     full_page)

@@ -34,7 +34,7 @@ from socialdesk.cases.inbox import (
 )
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import is_admin
-from socialdesk.ingestion.records import CHANNELS
+from socialdesk.connectors import channels
 from socialdesk.search.queries import MAX_QUERY_CHARS, SearchError, parse
 from socialdesk.triage.feedback import CATEGORIES, SENTIMENTS
 from socialdesk.triage.models import Topic
@@ -42,11 +42,6 @@ from socialdesk.triage.models import Topic
 PER_PAGE = 50
 MAX_PAGE = 200
 PRIORITIES = ("P0", "P1", "P2", "P3", "P4")
-CHANNEL_BADGES = {"x": "X", "facebook": "FB", "instagram": "IG", "reddit": "RD",
-                  "mastodon": "MA", "bluesky": "BS", "youtube": "YT", "email": "@"}
-CHANNEL_NAMES = {"x": "X", "facebook": "Facebook", "instagram": "Instagram",
-                 "reddit": "Reddit", "mastodon": "Mastodon", "bluesky": "Bluesky",
-                 "youtube": "YouTube", "email": "E-mail"}
 _LANG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})?", re.IGNORECASE)
 FILTER_LABELS = {"q": "search", "opened_from": "opened from", "opened_to": "opened to",
                  "lang": "language"}
@@ -64,7 +59,7 @@ class InboxFilterForm(forms.Form):
                         help_text='Words, "a phrase", -word, OR, @handle or a case ref')
     channel = forms.ChoiceField(required=False, label="Channel",
                                 choices=[("", "Any channel")]
-                                + [(c, CHANNEL_NAMES.get(c, c)) for c in CHANNELS])
+                                + channels.choices())
     category = forms.ChoiceField(required=False, choices=_choices(CATEGORIES, "Any category"),
                                  label="Category")
     sentiment = forms.ChoiceField(required=False, label="Sentiment",
@@ -224,8 +219,8 @@ def _decorate(cases: list[Case], now: datetime) -> None:
         followers = (post.followers if post.followers is not None else post.author.followers) \
             if post else None
         case.reach = _reach(followers)
-        case.badge = CHANNEL_BADGES.get(case.channel, case.channel[:2].upper())
-        case.channel_name = CHANNEL_NAMES.get(case.channel, case.channel)
+        facts = channels.channel(case.channel)
+        case.badge, case.channel_name = facts.badge, facts.label
         case.sla_label, case.sla_state = sla_countdown(case.sla_due_at, now)
 
 

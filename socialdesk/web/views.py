@@ -24,6 +24,7 @@ from socialdesk.cases.queries import (
 )
 from socialdesk.cases.saved_replies import may_manage_saved_replies, saved_replies_for
 from socialdesk.cases.sla import case_sla_status
+from socialdesk.connectors import channels
 from socialdesk.triage import feedback
 from socialdesk.web import health
 from socialdesk.web.forms import (
@@ -94,8 +95,8 @@ def case_page(request, case, status: int = 200, **forms):
         "tags_form": TagsForm(),
         "note_form": NoteForm(prefix="note"),
         "check_back_form": CheckBackForm(prefix="checkback"),
-        "limit": actions.channel_limit(case.channel),
-        "private_limit": actions.DEFAULT_LIMIT,
+        "limit": channels.channel(case.channel).reply_limit("public"),
+        "private_limit": channels.channel(case.channel).reply_limit("private"),
         "saved_replies": saved_replies_for(case, request.user),
         "manages_saved_replies": may_manage_saved_replies(request.user),
         "steps": steps.for_display(case),

@@ -15,7 +15,6 @@ from socialdesk.cases.sla.changes import (
 )
 from socialdesk.cases.sla.common import (
     REPLY_WINDOW_WARNING,
-    REPLY_WINDOWS,
     case_sla_status,
     policy_for,
 )
@@ -23,7 +22,7 @@ from socialdesk.cases.sla.starting import do_start_clocks
 from socialdesk.cases.sla.tick import ClockReport, do_evaluate_clocks
 
 __all__ = [
-    "REPLY_WINDOWS", "REPLY_WINDOW_WARNING", "ClockReport", "case_sla_status",
+    "REPLY_WINDOW_WARNING", "ClockReport", "case_sla_status",
     "do_evaluate_clocks", "do_note_inbound", "do_note_response", "do_note_responses",
     "do_note_status", "do_note_statuses", "do_start_clocks", "policy_for",
 ]

@@ -13,7 +13,6 @@ from socialdesk.cases.sla.common import (
     DEFAULT_WARN_PERCENT,
     DONE_STATUSES,
     EVENT_FIELDS,
-    REPLY_WINDOWS,
     RESPONSE_KINDS,
     RUNNING,
     WORK_DECISIONS,
@@ -26,6 +25,7 @@ from socialdesk.cases.sla.common import (
     stop_response,
 )
 from socialdesk.cases.sla.starting import NewClock, Starter
+from socialdesk.connectors import channels
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 
 
@@ -65,7 +65,7 @@ def do_note_inbound(items: list[tuple[int, datetime, bool]], now: datetime) -> N
             if policy and policy.next_response_minutes:
                 clocks.append(starter.start(case, Kind.NEXT_RESPONSE, policy,
                                             policy.next_response_minutes * 60, at))
-        window = REPLY_WINDOWS.get(case.channel)
+        window = channels.channel(case.channel).reply_window
         if not (private and window):
             continue
         old = [c for c in clocks if c.kind == Kind.REPLY_WINDOW]

@@ -9,14 +9,6 @@ from socialdesk.cases.models import Case, SlaClock, SlaPolicy
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 from socialdesk.lib.calendar import Calendar
 
-# Meta's 24-hour messaging window: a Page or Instagram professional account may answer a
-# person's private message only within 24 hours of that person's last message; after that
-# only tagged messages are allowed (Messenger Platform policy overview, "standard
-# messaging", developers.facebook.com/docs/messenger-platform/policy/policy-overview).
-REPLY_WINDOWS: dict[str, timedelta] = {
-    "facebook": timedelta(hours=24),
-    "instagram": timedelta(hours=24),
-}
 REPLY_WINDOW_WARNING = timedelta(hours=4)
 
 Kind = SlaClock.Kind

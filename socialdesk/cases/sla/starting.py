@@ -13,7 +13,6 @@ from socialdesk.cases.sla.common import (
     DEFAULT_WARN_PERCENT,
     EVENT_FIELDS,
     REPLY_WINDOW_WARNING,
-    REPLY_WINDOWS,
     WORK_DECISIONS,
     Calendars,
     Kind,
@@ -23,6 +22,7 @@ from socialdesk.cases.sla.common import (
     policy_for,
     stop_response,
 )
+from socialdesk.connectors import channels
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
 
 
@@ -133,7 +133,7 @@ def do_start_clocks(cases: list, matrix_minutes: dict[int, int | None], now: dat
         if policy and policy.resolution_minutes:
             starter.start(case, Kind.RESOLUTION, policy, policy.resolution_minutes * 60,
                           case.opened_at)
-        window = REPLY_WINDOWS.get(case.channel)
+        window = channels.channel(case.channel).reply_window
         if window and getattr(case, "visibility_private", False):
             starter.start(case, Kind.REPLY_WINDOW, None, int(window.total_seconds()),
                           case.last_inbound_at)

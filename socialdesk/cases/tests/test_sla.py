@@ -15,7 +15,6 @@ from socialdesk.cases import scheduler
 from socialdesk.cases.models import Case, SlaClock, SlaPolicy
 from socialdesk.cases.sla import (
     REPLY_WINDOW_WARNING,
-    REPLY_WINDOWS,
     case_sla_status,
     do_evaluate_clocks,
     do_note_inbound,
@@ -24,6 +23,7 @@ from socialdesk.cases.sla import (
     do_start_clocks,
     policy_for,
 )
+from socialdesk.connectors.channels import channel
 from socialdesk.contacts.models import Contact
 from socialdesk.notifications.models import Notification
 
@@ -393,7 +393,8 @@ def test_resolving_stops_the_resolution_clock_and_reopening_starts_another(care)
 
 
 def test_metas_private_messages_carry_a_24_hour_reply_window():
-    assert REPLY_WINDOWS["facebook"] == REPLY_WINDOWS["instagram"] == timedelta(hours=24)
+    assert channel("facebook").reply_window == channel("instagram").reply_window \
+        == timedelta(hours=24)
     assert REPLY_WINDOW_WARNING == timedelta(hours=4)
 
 
