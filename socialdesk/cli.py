@@ -36,6 +36,8 @@ COMMANDS = {
                  "refresh tags, export or erase a person's data"),
     "createuser": ("create_user", True, "create an agent, supervisor or admin account"),
     "token": ("api_token", True, "create or revoke a user's API token"),
+    "webhook": ("webhook", True, "add, list, rotate, pause or remove the sources of the "
+                "signed webhook for listening tools"),
     "migrate": ("migrate", False, "create or upgrade the database"),
     # No automatic migration: a backup copies the database as it is, and a
     # restore replaces it before upgrading the restored copy.

@@ -25,6 +25,23 @@ if not SECRET_KEY:
         key_file.chmod(0o600)
     SECRET_KEY = key_file.read_text().strip()
 
+# Keys that encrypt channel credentials and webhook secrets at rest
+# (connectors.credentials): Fernet keys, comma-separated, the first encrypting
+# and all decrypting, so that a new key can be put first and the stored
+# secrets re-encrypted with `socialdesk webhook rekey` before the old one is
+# dropped. Without it, a per-installation key kept in the data directory,
+# like SECRET_KEY's; every process of a scale-out deployment must be given
+# the same keys.
+CREDENTIALS_KEYS = [k.strip() for k in env("CREDENTIALS_KEYS", "").split(",") if k.strip()]
+if not CREDENTIALS_KEYS:
+    credentials_key_file = DATA_DIR / "credentials_key"
+    if not credentials_key_file.exists():
+        from base64 import urlsafe_b64encode
+
+        credentials_key_file.write_text(urlsafe_b64encode(os.urandom(32)).decode())
+        credentials_key_file.chmod(0o600)
+    CREDENTIALS_KEYS = [credentials_key_file.read_text().strip()]
+
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 SITE_URL = env("SITE_URL", "http://127.0.0.1:8000")
@@ -281,7 +298,13 @@ OUTBOX_DIR = Path(env("OUTBOX_DIR", str(DATA_DIR / "outbox")))
 API_RECORD_OVERHEAD_BYTES = env_int("API_RECORD_OVERHEAD_BYTES", 64 * 1024)
 API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES",
                              API_MAX_BATCH * (6 * MAX_POST_CHARS + API_RECORD_OVERHEAD_BYTES))
-for _name in ("API_MAX_BATCH", "API_RECORD_OVERHEAD_BYTES", "API_MAX_BODY_BYTES"):
+# The signed webhook (docs/CONNECTORS.md): its body is read before the sender is
+# known (the signature covers it), so its limit is far below the batch API's,
+# and a signature's timestamp may be this far from the desk's clock.
+WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 25 * 1024 * 1024)
+WEBHOOK_TOLERANCE_SECONDS = env_int("WEBHOOK_TOLERANCE_SECONDS", 300)
+for _name in ("API_MAX_BATCH", "API_RECORD_OVERHEAD_BYTES", "API_MAX_BODY_BYTES",
+              "WEBHOOK_MAX_BODY_BYTES", "WEBHOOK_TOLERANCE_SECONDS"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more, not {globals()[_name]}")
 

@@ -13,7 +13,7 @@ from socialdesk.api.auth import TokenThrottled, docs_access
 from socialdesk.api.contacts import router as contacts_router
 from socialdesk.api.errors import DocumentedAPI, responses
 from socialdesk.api.inbox import router as inbox_router
-from socialdesk.api.limits import TokenAuth
+from socialdesk.api.limits import TokenAuth, WebhookSignature
 from socialdesk.api.schemas import (
     MAX_ID,
     ApproveIn,
@@ -38,6 +38,7 @@ from socialdesk.api.schemas import (
     ReturnIn,
     SavedReplyOut,
     SavedReplyTextOut,
+    SourceSlug,
     TagsIn,
     TagsOut,
     Text,
@@ -55,6 +56,7 @@ from socialdesk.cases.queries import (
     thread,
 )
 from socialdesk.cases.saved_replies import render_saved_reply, saved_replies_for
+from socialdesk.connectors import webhook
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.records import Record, RecordError, check_record, loads
 from socialdesk.pipeline import QueueUnavailable, contract, decide, ingest, record_input
@@ -93,6 +95,11 @@ api = DocumentedAPI(title="socialdesk API", version="1", description=DESCRIPTION
 api.add_router("/contacts", contacts_router)
 api.add_router("", inbox_router)
 errors.install(api)
+
+
+@api.exception_handler(webhook.Refused)
+def webhook_refused(request, e: webhook.Refused):
+    return api.create_response(request, {"detail": str(e)}, status=e.status)
 
 
 @api.exception_handler(TokenThrottled)
@@ -186,9 +193,13 @@ STORED_NOT_QUEUED = ("The posts are stored, but they could not be queued for pro
                       "when the posts are stored but the queue that processes them is "
                       "unavailable: sending the batch again is safe.")
 def import_posts(request, body: PostBatchIn):
+    return _import(request, body, "api")
+
+
+def _import(request, body: PostBatchIn, source: str):
     checked, rejected = _check_batch(body.records)
     try:
-        outcome = ingest([r for _, r in checked], source="api")
+        outcome = ingest([r for _, r in checked], source=source)
     except QueueUnavailable as e:
         stored = _batch_out(checked, rejected, e.result.created)
         response = api.create_response(
@@ -196,6 +207,26 @@ def import_posts(request, body: PostBatchIn):
         response["Retry-After"] = str(max(1, int(e.retry_after or 0)))
         return response
     return _batch_out(checked, rejected, outcome.created)
+
+
+@api.post("/hooks/{slug}/posts", url_name="webhook_posts", auth=WebhookSignature(),
+          response=responses({200: PostBatchOut}, body=True, forbidden=True, not_found=True,
+                             also={503: PostBatchStoredOut | ErrorOut}),
+          tags=["ingestion"],
+          summary="Import a batch of posts from a listening tool (signed webhook)",
+          description="For listening tools and in-house systems, with no API token: the "
+                      "request is signed with the source's secret (`socialdesk webhook add "
+                      "SLUG`). X-Socialdesk-Timestamp is the Unix time of signing; "
+                      "X-Socialdesk-Signature is `v1=` and the hex HMAC-SHA256 of that time, "
+                      "a full stop and the body (docs/CONNECTORS.md). The body and the "
+                      "answers are the batch import's (POST /posts); posts are stored with "
+                      "source `webhook:SLUG`. 401 for a missing or wrong signature or a "
+                      "timestamp more than WEBHOOK_TOLERANCE_SECONDS away; 403 for a paused "
+                      "source, 404 for an unknown one; 413 for a body over "
+                      "WEBHOOK_MAX_BODY_BYTES.")
+def webhook_posts(request, slug: SourceSlug, body: PostBatchIn):
+    webhook.note_used(request.auth)
+    return _import(request, body, f"webhook:{request.auth.slug}")
 
 
 @api.post("/triage", url_name="triage_posts",

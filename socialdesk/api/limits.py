@@ -12,9 +12,12 @@ from io import BytesIO
 
 from django.conf import settings
 from django.http import UnreadablePostError
+from ninja.security.base import AuthBase
 
+from socialdesk.accounts import throttle
 from socialdesk.api import auth
 from socialdesk.api.errors import BodyTooLarge
+from socialdesk.connectors import webhook
 
 # The url_name of each endpoint that takes a batch of records.
 BATCH_ENDPOINTS = frozenset({"import_posts", "triage_posts"})
@@ -58,3 +61,32 @@ class TokenAuth(auth.TokenAuth):
         if user is not None and is_batch_endpoint(request):
             read_body(request, settings.API_MAX_BODY_BYTES)
         return user
+
+
+class WebhookSignature(AuthBase):
+    """The signed webhook's check (connectors.webhook): the source named in the URL,
+    active; a timestamp within the tolerance; then the body, read under
+    WEBHOOK_MAX_BODY_BYTES, and its signature. A signature that does not match
+    counts against the address, as a bad token does (accounts.throttle), and a
+    right one is taken from any address."""
+
+    openapi_type = "apiKey"
+    openapi_in = "header"
+    openapi_name = webhook.SIGNATURE_HEADER
+
+    def __call__(self, request):
+        source = webhook.source_for(request.resolver_match.kwargs.get("slug", ""))
+        timestamp = webhook.check_timestamp(request.headers.get(webhook.TIMESTAMP_HEADER),
+                                            settings.WEBHOOK_TOLERANCE_SECONDS)
+        read_body(request, settings.WEBHOOK_MAX_BODY_BYTES)
+        try:
+            webhook.check_signature(source, timestamp,
+                                    request.headers.get(webhook.SIGNATURE_HEADER), request.body)
+        except webhook.Refused:
+            ip = throttle.client_ip(request)
+            lockout = (throttle.current_lockout(throttle.TOKEN, "", ip)
+                       or throttle.do_record_failure(throttle.TOKEN, "", ip))
+            if lockout is not None:
+                raise auth.TokenThrottled(lockout) from None
+            raise
+        return source

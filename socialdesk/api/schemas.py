@@ -11,6 +11,9 @@ from pydantic import AfterValidator, BeforeValidator, model_validator
 # row, and is refused (422) before it reaches a query that cannot hold it.
 MAX_ID = 2**63 - 1
 DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A webhook source's name (connectors.webhook).
+SourceSlug = Annotated[str, Field(min_length=1, max_length=24,
+                                  pattern=r"^[a-z0-9](?:[a-z0-9-]{0,22}[a-z0-9])?$")]
 
 
 def _storable(value: str) -> str:

@@ -321,9 +321,12 @@ def test_the_document_states_the_limits_the_endpoints_take(document, settings):
     for item in document["paths"].values():
         for operation in item.values():
             for parameter in operation.get("parameters", []):
-                if parameter["in"] == "path":
+                if parameter["in"] == "path" and parameter["schema"]["type"] == "integer":
                     assert (parameter["schema"]["minimum"], parameter["schema"]["maximum"]) \
                         == (1, 2**63 - 1)
+                elif parameter["in"] == "path":  # a webhook source's name
+                    assert parameter["schema"]["maxLength"] == 24
+                    assert parameter["schema"]["pattern"]
     batch = document["components"]["schemas"]["PostBatchIn"]["properties"]["records"]
     assert batch["maxItems"] == settings.API_MAX_BATCH
     posts = document["paths"]["/api/v1/posts"]["post"]["responses"]
