@@ -51,6 +51,7 @@ class World:
     suggestion: MergeSuggestion
     people: dict[str, User | None]
     teammate: User
+    webhook_source: str  # the slug of a source of the signed webhook
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from socialdesk.accounts.models import User
 from socialdesk.cases.actions import do_submit_reply
 from socialdesk.cases.models import Case, Reply, SavedReply
 from socialdesk.cases.tests.cases_helpers import make_case
+from socialdesk.connectors.webhook import do_add_source
 from socialdesk.contacts.merging import do_merge_contacts
 from socialdesk.contacts.models import Contact, MergeSuggestion
 from socialdesk.contacts.tags import do_add_tag
@@ -132,6 +133,9 @@ ROUTES: dict[str, E] = {
     "api:openapi-view": E(GET, UNAUTHORIZED, OK, OK, OK, OK, OK),
     "api:api-root": E(GET, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND),
     "api:import_posts": E(POST, UNAUTHORIZED, OK, OK, OK, OK, OK, {"records": []}),
+    # Signed by a source's secret, not by anyone's token: unsigned, it is 401 for all.
+    "api:webhook_posts": E(POST, UNAUTHORIZED, UNAUTHORIZED, UNAUTHORIZED, UNAUTHORIZED,
+                           UNAUTHORIZED, UNAUTHORIZED, {"records": []}),
     "api:triage_posts": E(POST, UNAUTHORIZED, OK, OK, OK, OK, OK, {"records": []}),
     "api:list_cases": E(GET, UNAUTHORIZED, OK, OK, OK, OK, OK),
     "api:get_case": E(GET, UNAUTHORIZED, OK, NOT_FOUND, OK, NOT_FOUND, OK),
@@ -233,6 +237,8 @@ NOT_404_FOR_OTHER_TEAMS: dict[str, str] = {
                            "every supervisor reads them",
     "web:policy_activate": "policy versions belong to no team: only admins activate one, "
                            "everyone else is refused (403)",
+    "api:webhook_posts": "webhook sources belong to no team and take no token: a request is "
+                         "judged by its signature (401 unsigned), not by who sends it",
 }
 
 # Cells where a route does not follow the rule yet, and why. The line says what the rule
@@ -244,6 +250,7 @@ IDS = {
     "case_id": lambda w: w.case.pk,
     "post_id": lambda w: w.post.pk,
     "reply_id": lambda w: w.held_reply.pk,
+    "slug": lambda w: w.webhook_source,
     "token_id": lambda w: w.token.pk,
     "contact_id": lambda w: w.case.contact_id,
     "saved_id": lambda w: w.saved.pk,
@@ -304,6 +311,7 @@ def world(teams, agent, teammate, outsider, supervisor, admin_user) -> World:
                 "supervisor": supervisor, "other_supervisor": other_supervisor,
                 "admin": admin_user},
         teammate=teammate,
+        webhook_source=do_add_source("listening")[0].slug,
     )
 
 
