@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from socialdesk.accounts.models import User
 from socialdesk.audit.actions import do_record
-from socialdesk.cases import sla
+from socialdesk.cases import sla, windows
 from socialdesk.cases.guidelines import Draft, Finding, check_draft
 from socialdesk.cases.models import Case, CasePresence, FollowUp, Reply
 from socialdesk.cases.queries import (
@@ -216,12 +216,17 @@ def reply_findings(case: Case, text: str, visibility: str) -> list[Finding]:
     if visibility not in (Post.Visibility.PUBLIC, Post.Visibility.PRIVATE):
         raise ActionError("A reply is public or private.")
     limit = channels.channel(case.channel).reply_limit(visibility)
-    return check_draft(Draft(
+    findings = check_draft(Draft(
         text=text, visibility=visibility, channel=case.channel, category=case.category,
         cues=case_cues(case),
         allowed_domains=frozenset(getattr(settings, "BRAND_LINK_DOMAINS", ()) or ()),
         limit=limit,
     ))
+    if visibility == Post.Visibility.PRIVATE:
+        window = windows.private_window(case, timezone.now())
+        if not window.open:
+            findings.append(Finding("reply_window", True, window.reason))
+    return findings
 
 
 def _refuse(findings: list[Finding], confirmed: Iterable[str], label: str = "") -> list[str]:
@@ -330,6 +335,53 @@ def do_submit_reply(case: Case, author: User, text: str, visibility: str,
 def do_queue_reply(case: Case, author: User, text: str, visibility: str) -> Reply:
     """The reply path from before approvals and guideline checks; the same checks apply."""
     return do_submit_reply(case, author, text, visibility)
+
+
+UNDELIVERED = (Reply.Status.FAILED, Reply.Status.UNCERTAIN)
+
+
+@transaction.atomic
+def do_retry_reply(reply: Reply, actor: User) -> None:
+    """Send again a reply that was not delivered, or whose delivery is uncertain
+    (the person has checked the channel and it is not there)."""
+    from socialdesk.cases.tasks import deliver_reply
+
+    if reply.status not in UNDELIVERED:
+        raise ActionError(f"This reply is {reply.get_status_display().lower()}: only a reply "
+                          "that was not delivered, or whose delivery is uncertain, is sent "
+                          "again.")
+    if reply.visibility == Post.Visibility.PRIVATE:
+        window = windows.private_window(reply.case, timezone.now())
+        if not window.open:
+            raise ActionError(window.reason)
+    before = reply.status
+    try:
+        with transaction.atomic():  # the unique live reply per post: a savepoint
+            claimed = Reply.objects.filter(pk=reply.pk, status=before).update(
+                status=Reply.Status.QUEUED, status_at=timezone.now(), last_error="")
+    except IntegrityError:
+        raise ReplyCollision("Another reply to this post has been written since: this one "
+                             "is not sent again.") from None
+    if not claimed:
+        raise ActionError("Someone acted on this reply just now: reload the case.")
+    reply.status = Reply.Status.QUEUED
+    do_record("reply.retried", case=reply.case, actor=actor, reply=reply.pk, was=before)
+    transaction.on_commit(lambda: queue.enqueue(deliver_reply, reply.pk))
+
+
+@transaction.atomic
+def do_confirm_delivered(reply: Reply, actor: User) -> None:
+    """A reply whose delivery was uncertain is on the channel after all (the person
+    found it there): recorded as sent, as a delivery would have recorded it."""
+    from socialdesk.cases.tasks import record_sent
+
+    locked = Reply.objects.select_for_update().filter(
+        pk=reply.pk, status=Reply.Status.UNCERTAIN).first()
+    if locked is None:
+        raise ActionError("Only a reply whose delivery is uncertain can be marked delivered.")
+    do_record("reply.confirmed", case=reply.case, actor=actor, reply=reply.pk)
+    # The platform's id is not known: the reply's key stands in for it.
+    record_sent(reply, f"desk-{reply.delivery_key}", "")
 
 
 @transaction.atomic

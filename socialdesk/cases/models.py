@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -101,11 +103,15 @@ class Reply(models.Model):
         QUEUED = "queued", "Queued"
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
+        FAILED = "failed", "Not delivered"
+        # The sender stopped between sending and recording, and the connector
+        # cannot look the reply up: a person checks the channel and decides.
+        UNCERTAIN = "uncertain", "Delivery uncertain"
 
     # A reply in one of these holds its post: a second one to the same post,
     # in the same visibility, is refused (two agents answering at once).
-    LIVE_STATUSES = (Status.AWAITING_APPROVAL, Status.QUEUED, Status.SENDING, Status.SENT)
+    LIVE_STATUSES = (Status.AWAITING_APPROVAL, Status.QUEUED, Status.SENDING, Status.SENT,
+                     Status.UNCERTAIN)
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="replies")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
@@ -115,10 +121,14 @@ class Reply(models.Model):
     visibility = models.CharField(max_length=8)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
     # When the reply entered its status: the outbox sweeper re-queues a reply
-    # queued this long ago, and fails one left "sending" by a worker that died.
+    # queued this long ago, and recovers one left "sending" by a worker that died.
     status_at = models.DateTimeField(default=timezone.now)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    # Sent with every delivery attempt: a platform that takes an idempotency key
+    # posts the reply once however often it is sent, and a connector can look
+    # the reply up by it after a crash.
+    delivery_key = models.UUIDField(default=uuid.uuid4, editable=False)
     post = models.OneToOneField("ingestion.Post", null=True, blank=True,
                                 on_delete=models.SET_NULL, related_name="reply")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -149,7 +159,7 @@ class Reply(models.Model):
             models.UniqueConstraint(
                 fields=["in_reply_to", "visibility"],
                 condition=models.Q(status__in=["awaiting_approval", "queued", "sending",
-                                               "sent"]),
+                                               "sent", "uncertain"]),
                 name="one_live_reply_per_post",
             ),
         ]

@@ -2,31 +2,43 @@
 
 A queued reply's message can be lost (the broker was down when it was queued, or
 the process died between its commit and the queue); a reply can be left
-"sending" by a worker that died while it talked to the channel. The clock runs
-this sweep on every tick.
+"sending" by a worker that died while it talked to the channel, before or after
+the platform took it. The clock runs this sweep on every tick.
+
+For a reply left "sending", the channel's connector is asked whether the
+platform has it (by the reply's key, connectors.base.FindsReplies): if so it is
+recorded as sent, if not it is queued again. A connector that cannot look
+replies up leaves the reply "delivery uncertain": sending it again might post
+it twice, so a person checks the channel and chooses (cases.actions:
+do_retry_reply, do_confirm_delivered).
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Reply
+from socialdesk.connectors.base import DeliveryError, FindsReplies
+from socialdesk.connectors.registry import connector_for
 from socialdesk.lib import queue
 
 # A reply that has been "sending" this long was left by a worker that died: a
 # delivery is bounded by the connector's own timeouts, far below this.
 SENDING_TIMEOUT = timedelta(minutes=5)
-INTERRUPTED = ("delivery was interrupted (the worker stopped while sending); it may or may "
-               "not have reached the channel: check the thread there before sending again")
+INTERRUPTED = ("delivery was interrupted (the worker stopped while sending) and the channel "
+               "cannot be asked whether the reply arrived: check the thread there, then send "
+               "it again or mark it delivered")
 
 
 @dataclass
 class OutboxSweep:
     requeued: int = 0
-    interrupted: int = 0
+    interrupted: int = 0  # left "delivery uncertain"
+    found_sent: int = 0  # the platform had them: recorded as sent
 
 
 def requeue_after() -> timedelta:
@@ -54,11 +66,43 @@ def do_sweep_outbox(now: datetime | None = None) -> OutboxSweep:
                 break  # the broker is down: these wait for a later sweep
             sweep.requeued += 1
     left = Reply.objects.filter(status=Reply.Status.SENDING, status_at__lt=now - SENDING_TIMEOUT)
-    for reply in left.select_related("case"):
-        if Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENDING,
-                                status_at=reply.status_at).update(
-                status=Reply.Status.FAILED, status_at=now, last_error=INTERRUPTED):
-            do_record("reply.failed", case=reply.case, at=now, reply=reply.pk,
-                      error=INTERRUPTED, attempt=reply.attempts)
-            sweep.interrupted += 1
+    for reply_id in left.values_list("id", flat=True):
+        _recover(reply_id, now, sweep)
     return sweep
+
+
+@transaction.atomic
+def _recover(reply_id: int, now: datetime, sweep: OutboxSweep) -> None:
+    """A reply left "sending": recorded as sent, queued again or left uncertain."""
+    from socialdesk.cases.tasks import deliver_reply, outgoing_for, record_sent
+
+    reply = (Reply.objects.select_for_update(of=("self",))
+             .select_related("case", "in_reply_to__author", "author")
+             .filter(pk=reply_id, status=Reply.Status.SENDING,
+                     status_at__lt=now - SENDING_TIMEOUT).first())
+    if reply is None:  # another sweep, or the worker after all
+        return
+    connector = connector_for(reply.case.channel)
+    try:
+        found = (connector.find_delivered(outgoing_for(reply))
+                 if isinstance(connector, FindsReplies) else None)
+    except DeliveryError:
+        found, connector = None, None  # the platform could not be asked now
+    if found is not None:
+        record_sent(reply, found.external_id, found.url)
+        sweep.found_sent += 1
+    elif connector is not None and isinstance(connector, FindsReplies):
+        # The platform does not have it: sending it again posts it once.
+        reply.status, reply.status_at = Reply.Status.QUEUED, now
+        reply.save(update_fields=["status", "status_at"])
+        do_record("reply.retrying", case=reply.case, at=now, reply=reply.pk,
+                  error="the sender stopped before the channel took the reply",
+                  attempt=reply.attempts)
+        transaction.on_commit(lambda: queue.enqueue(deliver_reply, reply.pk))
+        sweep.requeued += 1
+    else:
+        reply.status, reply.status_at, reply.last_error = Reply.Status.UNCERTAIN, now, INTERRUPTED
+        reply.save(update_fields=["status", "status_at", "last_error"])
+        do_record("reply.uncertain", case=reply.case, at=now, reply=reply.pk,
+                  error=INTERRUPTED, attempt=reply.attempts)
+        sweep.interrupted += 1

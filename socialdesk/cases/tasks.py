@@ -1,12 +1,14 @@
 """Delivery of queued replies through the channel's connector."""
 
+import random
+
 from celery import shared_task
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
-from socialdesk.cases import sla, steps
+from socialdesk.cases import sla, steps, windows
 from socialdesk.cases.followups import do_expect_customer, spec_for_reply
 from socialdesk.cases.models import Case, Reply
 from socialdesk.connectors.base import DeliveryError, Outgoing
@@ -19,6 +21,22 @@ MAX_ATTEMPTS = 5
 SENT_VIA = {"public": "public reply", "private": "private message"}
 
 
+def retry_delay(attempts: int) -> float:
+    """Seconds before the next attempt: doubling from 5 s up to 5 minutes, each
+    somewhere between half and the whole of it, so that replies that failed
+    together (a platform's outage) do not all come back at the same moment."""
+    return min(300, 5 * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
+
+
+def outgoing_for(reply: Reply, tag: str = "") -> Outgoing:
+    return Outgoing(
+        reply_id=reply.pk, channel=reply.case.channel, text=reply.text,
+        visibility=reply.visibility, in_reply_to=reply.in_reply_to.external_id,
+        recipient=reply.in_reply_to.author.handle, case_ref=reply.case.ref,
+        key=str(reply.delivery_key), tag=tag,
+    )
+
+
 @shared_task(name="cases.deliver_reply", bind=True, max_retries=MAX_ATTEMPTS)
 def deliver_reply(self, reply_id: int) -> str:
     # Claim the reply first: a conditional update, so that two workers (or a
@@ -28,13 +46,15 @@ def deliver_reply(self, reply_id: int) -> str:
     if not claimed:
         return "skipped"
     reply = Reply.objects.select_related("case", "in_reply_to__author", "author").get(pk=reply_id)
-    outgoing = Outgoing(
-        reply_id=reply.pk, channel=reply.case.channel, text=reply.text,
-        visibility=reply.visibility, in_reply_to=reply.in_reply_to.external_id,
-        recipient=reply.in_reply_to.author.handle, case_ref=reply.case.ref,
-    )
+    tag = ""
     try:
-        delivered = connector_for(reply.case.channel).deliver(outgoing)
+        if reply.visibility == Post.Visibility.PRIVATE:
+            # Checked again here: an approval can take longer than the window had left.
+            window = windows.private_window(reply.case, timezone.now())
+            if not window.open:
+                raise DeliveryError(window.reason, retryable=False)
+            tag = window.tag
+        delivered = connector_for(reply.case.channel).deliver(outgoing_for(reply, tag))
     except DeliveryError as e:
         final = not e.retryable or reply.attempts >= MAX_ATTEMPTS
         Reply.objects.filter(pk=reply.pk).update(
@@ -44,15 +64,21 @@ def deliver_reply(self, reply_id: int) -> str:
                   reply=reply.pk, error=str(e), attempt=reply.attempts)
         if final:
             return "failed"
-        raise self.retry(countdown=min(300, 2 ** reply.attempts * 5)) from e
-    _record_sent(reply, delivered.external_id, delivered.url)
+        raise self.retry(countdown=retry_delay(reply.attempts)) from e
+    record_sent(reply, delivered.external_id, delivered.url)
     return "sent"
 
 
 @transaction.atomic
-def _record_sent(reply: Reply, external_id: str, url: str) -> None:
+def record_sent(reply: Reply, external_id: str, url: str) -> None:
+    """Record a delivered reply as the brand's post on the case, once: a worker that
+    comes back after the sweeper found its reply on the channel records nothing."""
     now = timezone.now()
     case = Case.objects.select_for_update().get(pk=reply.case_id)
+    if not (Reply.objects.select_for_update()
+            .filter(pk=reply.pk, status__in=(Reply.Status.SENDING, Reply.Status.UNCERTAIN))
+            .values_list("pk", flat=True).first()):
+        return
     account = ChannelAccount.objects.filter(channel=case.channel).first()
     handle = account.handle if account else "brand"
     authors = do_resolve_identities(

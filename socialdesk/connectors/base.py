@@ -1,7 +1,7 @@
 """The interface every channel connector implements for outgoing replies."""
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,11 @@ class Outgoing:
     in_reply_to: str  # the external id of the post answered
     recipient: str  # the customer's handle on the channel
     case_ref: str
+    # The reply's idempotency key: the same for every attempt (Reply.delivery_key).
+    key: str = ""
+    # A message tag the platform needs to let the reply through ("human_agent":
+    # Meta's, past the 24-hour window; cases.windows).
+    tag: str = ""
 
 
 @dataclass(frozen=True)
@@ -35,3 +40,17 @@ class Connector(Protocol):
     name: str
 
     def deliver(self, outgoing: Outgoing) -> Delivered: ...
+
+
+@runtime_checkable
+class FindsReplies(Protocol):
+    """A connector that can look a reply up on the platform by its key.
+
+    After a sender died between sending and recording, this tells "sent" from
+    "not sent". With a connector that cannot, the reply is marked "delivery
+    uncertain" for a person to decide.
+    """
+
+    def find_delivered(self, outgoing: Outgoing) -> Delivered | None:
+        """The reply as the platform has it, or None when it has no such reply."""
+        ...

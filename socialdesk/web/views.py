@@ -236,6 +236,28 @@ def return_view(request, reply_id: int):
     return _back(request, reply)
 
 
+@require_POST
+def retry_view(request, reply_id: int):
+    reply = access_reply(request.user, reply_id)
+    try:
+        actions.do_retry_reply(reply, request.user)
+        messages.success(request, f"Reply queued again for {reply.case.ref}.")
+    except actions.ActionError as e:
+        messages.error(request, str(e))
+    return _back(request, reply)
+
+
+@require_POST
+def confirm_delivered_view(request, reply_id: int):
+    reply = access_reply(request.user, reply_id)
+    try:
+        actions.do_confirm_delivered(reply, request.user)
+        messages.success(request, "Reply marked delivered.")
+    except actions.ActionError as e:
+        messages.error(request, str(e))
+    return _back(request, reply)
+
+
 @require_GET
 def approvals_view(request):
     rows = [{"reply": r, "approve_form": ApproveForm(prefix=f"r{r.pk}", initial={"text": r.text}),

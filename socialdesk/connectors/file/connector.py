@@ -25,6 +25,21 @@ class FileConnector:
     def path_for(self, channel: str) -> Path:
         return self.directory / f"{channel}.jsonl"
 
+    def find_delivered(self, outgoing: Outgoing) -> Delivered | None:
+        """The reply's line in the file, by its key (a crash after the write)."""
+        try:
+            with self.path_for(outgoing.channel).open(encoding="utf-8") as lines:
+                for line in lines:
+                    if outgoing.key and f'"key": "{outgoing.key}"' in line:
+                        found = json.loads(line)
+                        if found.get("key") == outgoing.key:
+                            return Delivered(external_id=found["external_id"])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as e:
+            raise DeliveryError(f"could not read the outbox file: {e}") from e
+        return None
+
     def deliver(self, outgoing: Outgoing) -> Delivered:
         external_id = f"desk-{outgoing.reply_id}"
         line = json.dumps({**asdict(outgoing), "external_id": external_id,

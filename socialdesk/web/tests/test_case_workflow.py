@@ -271,7 +271,7 @@ def test_the_thread_shows_every_post_and_our_replies_with_their_state(
         < thread.index("Thanks, on it!")
     assert '<span class="reply-status sent">Sent</span>' in thread
     assert "· Queued\n" in thread
-    assert "· Failed\n" in thread and ": the platform said 503" in thread
+    assert "· Not delivered\n" in thread and ": the platform said 503" in thread
     assert ('<a href="https://x.example/carol/status/1" rel="noopener noreferrer" '
             'target="_blank">original') in thread
 
@@ -411,3 +411,24 @@ def test_a_reply_waiting_for_approval_keeps_its_follow_up_until_sent(
     follow_up = FollowUp.objects.get()
     assert (follow_up.action, follow_up.on_expiry, follow_up.due_at) == (
         "DM us their order number", "reopen", reply.sent_at + timedelta(hours=24))
+
+
+def test_a_reply_that_was_not_delivered_is_sent_again_from_the_page(
+        client, case, agent, outbox, django_capture_on_commit_callbacks):
+    client.force_login(agent)
+    reply = do_submit_reply(case, agent, SORRY, "public")
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.FAILED,
+                                             last_error="the platform was down")
+    html = page(client, case)
+    assert "Not delivered" in html and "the platform was down" in html
+    assert reverse("web:retry_reply", args=[reply.pk]) in html
+    assert reverse("web:confirm_delivered", args=[reply.pk]) not in html  # failed, not unsure
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("web:retry_reply", args=[reply.pk]))
+    assert response.status_code == 302
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT
+    # Sent: nothing to send again, and the page says why.
+    client.post(reverse("web:retry_reply", args=[reply.pk]))
+    assert "only a reply that was not delivered" in page(client, case)

@@ -113,6 +113,10 @@ ROUTES: dict[str, E] = {
     "web:approve_reply": E(POST, LOGIN, REFUSED, NOT_FOUND, OK, NOT_FOUND, OK),
     "web:return_reply": E(POST, LOGIN, REFUSED, NOT_FOUND, OK, NOT_FOUND, OK,
                           lambda w: {f"r{w.held_reply.pk}-comment": "Say sorry first."}),
+    # Only a reply that was not delivered is sent again, or marked delivered: reached,
+    # and refused with why (the world's reply awaits approval).
+    "web:retry_reply": E(POST, LOGIN, REFUSED, NOT_FOUND, REFUSED, NOT_FOUND, REFUSED),
+    "web:confirm_delivered": E(POST, LOGIN, REFUSED, NOT_FOUND, REFUSED, NOT_FOUND, REFUSED),
     "web:approvals": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "web:report": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "web:login": E(GET, OK, OK, OK, OK, OK, OK),
