@@ -324,6 +324,7 @@ def list_corrections(request, post_id: DbId):
 
 def _reply_out(reply) -> dict:
     return {"id": reply.pk, "case_id": reply.case_id, "status": reply.status,
+            "last_error": reply.last_error, "attempts": reply.attempts,
             "visibility": reply.visibility, "text": reply.text, "author": reply.author.username,
             "approval_by": reply.approval_by,
             "reviewed_by": reply.reviewed_by.username if reply.reviewed_by else None,
@@ -372,6 +373,31 @@ def approve_reply(request, reply_id: DbId, body: ApproveIn):
 def return_reply(request, reply_id: DbId, body: ReturnIn):
     reply = approvals.do_return_reply(access_reply(request.user, reply_id), request.user,
                                       body.comment)
+    return _reply_out(reply)
+
+
+@api.post("/replies/{reply_id}/retry",
+          response=responses({200: ReplyOut}, not_found=True, conflict=True, refused=True),
+          tags=["cases"],
+          summary="Send again a reply that was not delivered, or whose delivery is uncertain",
+          description="409 when another reply to the same post has been written since; 422 "
+                      "for a reply in another state, or a private one past the channel's "
+                      "reply window.")
+def retry_reply(request, reply_id: DbId):
+    reply = access_reply(request.user, reply_id)
+    actions.do_retry_reply(reply, request.user)
+    reply.refresh_from_db()
+    return _reply_out(reply)
+
+
+@api.post("/replies/{reply_id}/delivered",
+          response=responses({200: ReplyOut}, not_found=True, refused=True), tags=["cases"],
+          summary="Mark delivered a reply whose delivery was uncertain, found on the channel",
+          description="422 for a reply whose delivery is not uncertain.")
+def confirm_delivered(request, reply_id: DbId):
+    reply = access_reply(request.user, reply_id)
+    actions.do_confirm_delivered(reply, request.user)
+    reply.refresh_from_db()
     return _reply_out(reply)
 
 

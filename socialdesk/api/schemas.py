@@ -227,7 +227,11 @@ class PendingFollowUpOut(Schema):
 class ReplyOut(Schema):
     id: int
     case_id: int
+    # awaiting_approval, returned, queued, sending, sent, failed (not delivered:
+    # last_error says why) or uncertain (the sender stopped mid-delivery).
     status: str
+    last_error: str = ""
+    attempts: int = 0
     visibility: str
     text: str
     author: str

@@ -154,3 +154,20 @@ def test_the_endpoints_need_a_token(client, case, held):
                         ("post", f"/api/v1/replies/{held.pk}/return")):
         response = getattr(client, method)(url, content_type="application/json")
         assert response.status_code == 401, url
+
+
+def test_a_reply_that_was_not_delivered_is_sent_again_through_the_api(
+        client, teams, agent, api_token, outbox, django_capture_on_commit_callbacks):
+    case = make_case(teams["care"], assignee=agent)
+    reply = do_submit_reply(case, agent, "Sorry to hear that, we've sent you a DM.", "public")
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.FAILED, attempts=5,
+                                             last_error="the platform was down")
+    headers = auth(api_token)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(f"/api/v1/replies/{reply.pk}/retry", **headers)
+    assert answer.status_code == 200
+    assert (answer.json()["status"], answer.json()["last_error"]) == ("queued", "")
+    assert Reply.objects.get(pk=reply.pk).status == Reply.Status.SENT
+    again = client.post(f"/api/v1/replies/{reply.pk}/retry", **headers)
+    assert again.status_code == 422 and "only a reply" in again.json()["detail"]
+    assert client.post(f"/api/v1/replies/{reply.pk}/delivered", **headers).status_code == 422

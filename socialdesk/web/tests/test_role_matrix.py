@@ -149,6 +149,10 @@ ROUTES: dict[str, E] = {
     "api:submit_reply": E(POST, UNAUTHORIZED, OK, NOT_FOUND, OK, NOT_FOUND, OK,
                           {"text": SORRY, "visibility": "public"}),
     "api:approve_reply": E(POST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK, {}),
+    # The world's reply awaits approval: nothing to send again or mark delivered (422).
+    "api:retry_reply": E(POST, UNAUTHORIZED, REFUSED, NOT_FOUND, REFUSED, NOT_FOUND, REFUSED),
+    "api:confirm_delivered": E(POST, UNAUTHORIZED, REFUSED, NOT_FOUND, REFUSED, NOT_FOUND,
+                               REFUSED),
     "api:return_reply": E(POST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, OK, NOT_FOUND, OK,
                           {"comment": "Say sorry first."}),
     "api:add_note": E(POST, UNAUTHORIZED, OK, NOT_FOUND, OK, NOT_FOUND, OK,
