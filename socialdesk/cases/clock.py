@@ -12,6 +12,7 @@ from django.utils import timezone
 from socialdesk.cases import sla
 from socialdesk.cases.followups import do_expire_follow_ups
 from socialdesk.cases.outbox import do_sweep_outbox
+from socialdesk.connectors.listening import do_poll_due
 from socialdesk.notifications.tasks import do_send_due_webhooks
 from socialdesk.pipeline import sweep_posts
 from socialdesk.routing.actions import do_reassign_inactive, do_release_queues
@@ -40,6 +41,9 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         now, LOST_MESSAGE_GRACE if settings.SCALE_OUT else timedelta(0))
     outbox = do_sweep_outbox(now)
     done["replies_requeued"], done["replies_interrupted"] = outbox.requeued, outbox.interrupted
+    done["replies_found_sent"] = outbox.found_sent
+    # The accounts whose listeners are due (connectors.listening).
+    done["accounts_polled"] = do_poll_due(now)
     # Last, and a few batches a tick: after a crash of a large import the
     # clock must still keep time while the backlog is worked off.
     posts = sweep_posts(now, limit=SWEEP_BATCHES * settings.PIPELINE_BATCH_SIZE)

@@ -1,6 +1,6 @@
 """The interface every channel connector implements for outgoing replies."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 
@@ -20,6 +20,40 @@ class Outgoing:
     # A message tag the platform needs to let the reply through ("human_agent":
     # Meta's, past the 24-hour window; cases.windows).
     tag: str = ""
+
+
+@dataclass
+class Fetched:
+    """What one fetch of a listener found."""
+
+    records: list  # ingestion.records.Record, checked
+    checkpoint: dict  # where the next fetch starts
+    # Items that could not be read as posts: (where, why).
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    more: bool = False  # more is waiting now (the next page, the rest of a file)
+
+
+class ConnectorError(Exception):
+    """A fetch that failed, classified by what helps: waiting (retryable), new
+    credentials (reauthorise), or someone changing the settings (permanent). The
+    message is the platform's, shown to the admin."""
+
+    RETRYABLE = "retryable"
+    REAUTHORISE = "reauthorise"
+    PERMANENT = "permanent"
+
+    def __init__(self, message: str, kind: str = RETRYABLE, retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.retry_after = retry_after  # seconds, when the platform says (rate limits)
+
+
+class Listener(Protocol):
+    """A connector that hears posts: one fetch from where the checkpoint says."""
+
+    name: str
+
+    def fetch(self, account, checkpoint: dict, limit: int) -> Fetched: ...
 
 
 @dataclass(frozen=True)

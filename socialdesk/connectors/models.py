@@ -2,7 +2,8 @@ from django.db import models
 
 
 class ChannelAccount(models.Model):
-    """A brand's own account on a channel: the place replies are posted from."""
+    """A brand's own account on a channel: the place replies are posted from and,
+    with a listener, where the desk hears posts (connectors.listening)."""
 
     channel = models.CharField(max_length=32)
     handle = models.CharField(max_length=255)
@@ -10,6 +11,25 @@ class ChannelAccount(models.Model):
     delivery = models.CharField(
         max_length=32, default="file", help_text="Connector that delivers replies"
     )
+    listener = models.CharField(max_length=32, blank=True,
+                                help_text="Connector that fetches posts; blank: none")
+    # The connector's settings that are not secret (a directory, a server)...
+    config = models.JSONField(default=dict, blank=True)
+    # ...and those that are, as encrypted JSON (connectors.credentials).
+    credentials = models.TextField(blank=True, editable=False)
+    # Where the last fetch ended, in the connector's terms (a cursor, a since id, a
+    # file and an offset); saved only once the posts fetched before it are stored.
+    checkpoint = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=True)
+    poll_seconds = models.PositiveIntegerField(default=60)
+    # When to fetch next; None: not until someone acts (paused, or the connector
+    # needs new credentials or its settings fixed).
+    next_poll_at = models.DateTimeField(null=True, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    # The last fetch's error, as the platform gave it, and its kind
+    # (connectors.base.ConnectorError); empty after a fetch that worked.
+    last_error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=16, blank=True)
 
     class Meta:
         constraints = [

@@ -1,0 +1,122 @@
+"""Hearing posts: each account with a listener is fetched from on the clock, and what
+it fetches goes through the same path as an import (stored once, under its channel
+and external id; bad items reported; processed, or queued for the workers).
+
+The checkpoint moves only after the posts fetched before it are stored: a crash in
+between fetches them again, and they come back as duplicates, so nothing is lost
+and nothing is stored twice. Overlapping ticks each claim an account before they
+fetch (a conditional update of next_poll_at), so an account is fetched once at a
+time. Errors keep their kind: a retryable one (the platform down, a rate limit)
+is tried again after the wait the platform asked for, or the account's interval;
+one that needs new credentials or a change of settings stops fetching until an
+admin acts, with the platform's message on the account.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from socialdesk.audit.actions import do_record
+from socialdesk.connectors.base import ConnectorError, Listener
+from socialdesk.connectors.file.listener import FolderListener
+from socialdesk.connectors.models import ChannelAccount
+from socialdesk.pipeline import QueueUnavailable, ingest
+
+logger = logging.getLogger(__name__)
+
+LISTENERS: dict[str, type] = {"folder": FolderListener}
+# Fetches of one account in one tick, while it says more is waiting: the clock
+# must keep time for everything else too.
+MAX_FETCHES = 10
+# How long a claimed account stays claimed if the fetch dies with its process.
+CLAIM = timedelta(minutes=10)
+
+
+def listener_for(account: ChannelAccount) -> Listener:
+    if account.listener not in LISTENERS:
+        raise ConnectorError(f"no listener named {account.listener!r} (known: "
+                             f"{', '.join(sorted(LISTENERS))})", ConnectorError.PERMANENT)
+    return LISTENERS[account.listener]()
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    created: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    error: str = ""
+
+
+def due_accounts(now: datetime):
+    return ChannelAccount.objects.filter(
+        Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, last_polled_at__isnull=True),
+        is_active=True).exclude(listener="")
+
+
+def do_poll_due(now: datetime | None = None) -> int:
+    """Fetch from every account that is due; how many were fetched from."""
+    now = now or timezone.now()
+    polled = 0
+    for account in due_accounts(now).order_by("id"):
+        if do_poll_account(account, now) is not None:
+            polled += 1
+    return polled
+
+
+def do_poll_account(account: ChannelAccount, now: datetime | None = None
+                    ) -> PollReport | None:
+    """Fetch what the account's listener has, store it, move the checkpoint. None
+    when another tick holds the account."""
+    now = now or timezone.now()
+    claimed = ChannelAccount.objects.filter(pk=account.pk, next_poll_at=account.next_poll_at,
+                                            last_polled_at=account.last_polled_at
+                                            ).update(next_poll_at=now + CLAIM)
+    if not claimed:
+        return None
+    report = PollReport()
+    checkpoint = dict(account.checkpoint)
+    wait = timedelta(seconds=account.poll_seconds)
+    try:
+        listener = listener_for(account)
+        for _ in range(MAX_FETCHES):
+            fetched = listener.fetch(account, checkpoint, settings.PIPELINE_BATCH_SIZE)
+            report.fetched += len(fetched.records)
+            report.rejected += fetched.rejected
+            if fetched.records:
+                try:
+                    result = ingest(fetched.records, source=f"listen:{listener.name}"[:32])
+                except QueueUnavailable as e:
+                    result = e.result  # stored: the sweeper queues them later
+                report.created += len(result.created)
+                report.duplicates += result.duplicates
+            # The posts are stored: only now may the next fetch start after them.
+            checkpoint = fetched.checkpoint
+            ChannelAccount.objects.filter(pk=account.pk).update(checkpoint=checkpoint)
+            if not fetched.more:
+                break
+        else:
+            wait = timedelta(0)  # more is waiting: the next tick goes on
+    except ConnectorError as e:
+        report.error = str(e)
+        stop = e.kind in (ConnectorError.REAUTHORISE, ConnectorError.PERMANENT)
+        retry = timedelta(seconds=e.retry_after) if e.retry_after else wait
+        ChannelAccount.objects.filter(pk=account.pk).update(
+            last_polled_at=now, last_error=str(e)[:2000], error_kind=e.kind,
+            next_poll_at=None if stop else now + retry)
+        if account.error_kind != e.kind or account.last_error != str(e)[:2000]:
+            do_record("account.fetch_failed", account=account.pk, channel=account.channel,
+                      handle=account.handle, kind=e.kind, error=str(e)[:500])
+        logger.warning("fetching for %s failed (%s): %s", account, e.kind, e)
+        return report
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        last_polled_at=now, next_poll_at=now + wait, last_error="", error_kind="")
+    if report.rejected:
+        do_record("account.items_rejected", account=account.pk, channel=account.channel,
+                  handle=account.handle, count=len(report.rejected),
+                  first=[f"{where}: {why}" for where, why in report.rejected[:20]])
+    return report
