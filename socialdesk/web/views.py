@@ -236,26 +236,27 @@ def return_view(request, reply_id: int):
     return _back(request, reply)
 
 
-@require_POST
-def retry_view(request, reply_id: int):
+def _undelivered_action(request, reply_id: int, act, done: str):
+    """Send again, or mark delivered, a reply that was not delivered."""
     reply = access_reply(request.user, reply_id)
     try:
-        actions.do_retry_reply(reply, request.user)
-        messages.success(request, f"Reply queued again for {reply.case.ref}.")
+        act(reply, request.user)
+        messages.success(request, done.format(ref=reply.case.ref))
     except actions.ActionError as e:
         messages.error(request, str(e))
     return _back(request, reply)
+
+
+@require_POST
+def retry_view(request, reply_id: int):
+    return _undelivered_action(request, reply_id, actions.do_retry_reply,
+                               "Reply queued again for {ref}.")
 
 
 @require_POST
 def confirm_delivered_view(request, reply_id: int):
-    reply = access_reply(request.user, reply_id)
-    try:
-        actions.do_confirm_delivered(reply, request.user)
-        messages.success(request, "Reply marked delivered.")
-    except actions.ActionError as e:
-        messages.error(request, str(e))
-    return _back(request, reply)
+    return _undelivered_action(request, reply_id, actions.do_confirm_delivered,
+                               "Reply on {ref} marked delivered.")
 
 
 @require_GET
