@@ -1,6 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils import timezone
 
+from socialdesk.connectors import listening
 from socialdesk.connectors.models import ChannelAccount, WebhookSource
 
 
@@ -11,6 +12,28 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     list_filter = ("channel", "listener", "is_active", "error_kind")
     readonly_fields = ("checkpoint", "last_polled_at", "next_poll_at", "last_error",
                        "error_kind")
+    actions = ["check_connection", "fetch_now"]
+
+    @admin.action(description="Check connection")
+    def check_connection(self, request, queryset):
+        for account in queryset.exclude(listener=""):
+            ok, said = listening.check_account(account)
+            self.message_user(request, f"{account}: {said}",
+                              messages.SUCCESS if ok else messages.ERROR)
+
+    @admin.action(description="Fetch now")
+    def fetch_now(self, request, queryset):
+        for account in queryset.exclude(listener="").filter(is_active=True):
+            report = listening.do_poll_account(account)
+            if report is None:
+                self.message_user(request, f"{account}: a fetch is under way already",
+                                  messages.WARNING)
+            elif report.error:
+                self.message_user(request, f"{account}: {report.error}", messages.ERROR)
+            else:
+                self.message_user(request, f"{account}: {report.fetched} fetched, "
+                                           f"{report.created} new, {len(report.rejected)} "
+                                           "not posts")
 
     def save_model(self, request, obj, form, change):
         # Saved by an admin, who may have fixed what stopped it: fetched at the next tick.

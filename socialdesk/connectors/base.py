@@ -55,6 +55,11 @@ class Listener(Protocol):
 
     def fetch(self, account, checkpoint: dict, limit: int) -> Fetched: ...
 
+    def check(self, account) -> str:
+        """Who or what the desk is on the platform with these settings, in words;
+        ConnectorError when it cannot get there."""
+        ...
+
 
 @dataclass(frozen=True)
 class Delivered:

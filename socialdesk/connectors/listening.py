@@ -52,6 +52,14 @@ class PollReport:
     error: str = ""
 
 
+def check_account(account: ChannelAccount) -> tuple[bool, str]:
+    """Whether the account's listener reaches the platform, and what it says."""
+    try:
+        return True, listener_for(account).check(account)
+    except ConnectorError as e:
+        return False, f"{e} ({e.kind})"
+
+
 def due_accounts(now: datetime):
     return ChannelAccount.objects.filter(
         Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, last_polled_at__isnull=True),

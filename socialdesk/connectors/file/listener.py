@@ -20,16 +20,23 @@ from socialdesk.ingestion.records import RecordError, read_jsonl
 class FolderListener:
     name = "folder"
 
-    def fetch(self, account, checkpoint: dict, limit: int) -> Fetched:
+    def check(self, account) -> str:
+        folder, names = self._files(account)
+        return f"reads {folder}: {len(names)} .jsonl file{'' if len(names) == 1 else 's'}"
+
+    def _files(self, account) -> tuple[Path, list[str]]:
         folder = Path(account.config.get("directory", ""))
         if not account.config.get("directory") or not folder.is_dir():
             raise ConnectorError(f"{folder} is not a directory: set the account's "
                                  "config.directory to the folder files are dropped in",
                                  ConnectorError.PERMANENT)
         try:
-            names = sorted(p.name for p in folder.glob("*.jsonl") if p.is_file())
+            return folder, sorted(p.name for p in folder.glob("*.jsonl") if p.is_file())
         except OSError as e:
             raise ConnectorError(f"cannot list {folder}: {e}") from e
+
+    def fetch(self, account, checkpoint: dict, limit: int) -> Fetched:
+        folder, names = self._files(account)
         current = checkpoint.get("file", "")
         offset, line = int(checkpoint.get("offset", 0)), int(checkpoint.get("line", 0))
         records, rejected = [], []

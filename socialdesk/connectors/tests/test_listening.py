@@ -174,3 +174,23 @@ def test_the_folder_listener_reads_a_batch_at_a_time(folder, account):
     rest = FolderListener().fetch(account, first.checkpoint, 3)
     assert ([r.external_id for r in rest.records], rest.more) == (["f3", "f4"], False)
     assert isinstance(rest, Fetched) and rest.checkpoint["line"] == 5
+
+
+def test_an_admin_checks_the_connection_and_fetches_now(client, admin_user, teams, folder,
+                                                        account):
+    drop(folder, "a.jsonl", [post(1), post(2)])
+    assert listening.check_account(account) == (True, f"reads {folder}: 1 .jsonl file")
+    client.force_login(admin_user)
+    url = "/admin/connectors/channelaccount/"
+    answer = client.post(url, {"action": "check_connection", "_selected_action": [account.pk]},
+                         follow=True)
+    assert f"reads {folder}" in answer.content.decode()
+    answer = client.post(url, {"action": "fetch_now", "_selected_action": [account.pk]},
+                         follow=True)
+    assert "2 fetched, 2 new, 0 not posts" in answer.content.decode()
+    assert Post.objects.count() == 2
+
+    folder.joinpath("a.jsonl").unlink()
+    folder.rmdir()
+    ok, said = listening.check_account(account)
+    assert not ok and "is not a directory" in said and "(permanent)" in said
