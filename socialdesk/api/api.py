@@ -149,11 +149,8 @@ def _check_batch(records: list[dict]) -> tuple[list[tuple[int, Record]], list[Re
 
 
 def _created_keys(ids: list[int]) -> set[tuple[str, str]]:
-    keys = set()
-    for start in range(0, len(ids), 900):  # within SQLite's limit on query parameters
-        keys.update(Post.objects.filter(id__in=ids[start:start + 900])
-                    .values_list("channel", "external_id"))
-    return keys
+    # One parameter however many ids (lib.lookups): no chunks for SQLite's limit.
+    return set(Post.objects.filter(id__in=ids).values_list("channel", "external_id"))
 
 
 def _batch_out(checked: list[tuple[int, Record]], rejected: list[RecordResult],

@@ -36,12 +36,12 @@ def bulk_update_fields(objs: list, fields: list[str], model: type[models.Model] 
     )
     # The same adapters as the inserts: Field.get_db_prep_save costs more per value
     # than the rest of the write.
-    adapters = [_adapter(field) for field in model_fields]
+    postgres = connection.vendor == "postgresql"
+    adapters = [(_pg_adapter if postgres else _adapter)(field) for field in model_fields]
     attnames = [field.attname for field in model_fields]
-    if connection.vendor == "postgresql":
-        pg_adapters = [_pg_adapter(field) for field in model_fields]
+    if postgres:
         rows = [[obj.pk] + [adapt(getattr(obj, attname))
-                            for adapt, attname in zip(pg_adapters, attnames, strict=True)]
+                            for adapt, attname in zip(adapters, attnames, strict=True)]
                 for obj in objs]
         source, param = _rows_from_json([meta.pk, *model_fields], names, rows)
         with connection.cursor() as cursor:
