@@ -23,7 +23,7 @@ from django.utils import timezone
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Reply
 from socialdesk.connectors.base import DeliveryError, FindsReplies
-from socialdesk.connectors.registry import connector_for
+from socialdesk.connectors.registry import delivery_for
 from socialdesk.lib import queue
 
 # A reply that has been "sending" this long was left by a worker that died: a
@@ -82,9 +82,9 @@ def _recover(reply_id: int, now: datetime, sweep: OutboxSweep) -> None:
                      status_at__lt=now - SENDING_TIMEOUT).first())
     if reply is None:  # another sweep, or the worker after all
         return
-    connector = connector_for(reply.case.channel)
     try:
-        found = (connector.find_delivered(outgoing_for(reply))
+        connector, account = delivery_for(reply.case.channel, reply.in_reply_to.account)
+        found = (connector.find_delivered(account, outgoing_for(reply))
                  if isinstance(connector, FindsReplies) else None)
     except DeliveryError:
         found, connector = None, None  # the platform could not be asked now

@@ -12,8 +12,7 @@ from socialdesk.cases import sla, steps, windows
 from socialdesk.cases.followups import do_expect_customer, spec_for_reply
 from socialdesk.cases.models import Case, Reply
 from socialdesk.connectors.base import DeliveryError, Outgoing
-from socialdesk.connectors.models import ChannelAccount
-from socialdesk.connectors.registry import connector_for
+from socialdesk.connectors.registry import account_for, delivery_for
 from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
 
@@ -33,7 +32,7 @@ def outgoing_for(reply: Reply, tag: str = "") -> Outgoing:
         reply_id=reply.pk, channel=reply.case.channel, text=reply.text,
         visibility=reply.visibility, in_reply_to=reply.in_reply_to.external_id,
         recipient=reply.in_reply_to.author.handle, case_ref=reply.case.ref,
-        key=str(reply.delivery_key), tag=tag,
+        key=str(reply.delivery_key), tag=tag, context=reply.in_reply_to.raw or {},
     )
 
 
@@ -54,7 +53,8 @@ def deliver_reply(self, reply_id: int) -> str:
             if not window.open:
                 raise DeliveryError(window.reason, retryable=False)
             tag = window.tag
-        delivered = connector_for(reply.case.channel).deliver(outgoing_for(reply, tag))
+        connector, account = delivery_for(reply.case.channel, reply.in_reply_to.account)
+        delivered = connector.deliver(account, outgoing_for(reply, tag))
     except DeliveryError as e:
         final = not e.retryable or reply.attempts >= MAX_ATTEMPTS
         Reply.objects.filter(pk=reply.pk).update(
@@ -64,7 +64,8 @@ def deliver_reply(self, reply_id: int) -> str:
                   reply=reply.pk, error=str(e), attempt=reply.attempts)
         if final:
             return "failed"
-        raise self.retry(countdown=retry_delay(reply.attempts)) from e
+        # A platform that said how long to wait (a rate limit) is waited for.
+        raise self.retry(countdown=max(e.retry_after or 0, retry_delay(reply.attempts))) from e
     record_sent(reply, delivered.external_id, delivered.url)
     return "sent"
 
@@ -79,7 +80,7 @@ def record_sent(reply: Reply, external_id: str, url: str) -> None:
             .filter(pk=reply.pk, status__in=(Reply.Status.SENDING, Reply.Status.UNCERTAIN))
             .values_list("pk", flat=True).first()):
         return
-    account = ChannelAccount.objects.filter(channel=case.channel).first()
+    account = account_for(case.channel, reply.in_reply_to.account)
     handle = account.handle if account else "brand"
     authors = do_resolve_identities(
         {(case.channel, handle): (account.name if account else "", None)})

@@ -1,4 +1,16 @@
-"""The interface every channel connector implements for outgoing replies."""
+"""The interface a channel connector implements: hearing posts (a Listener),
+delivering replies (a Connector), and what they share.
+
+A connector is one class in its own package (connectors/email, connectors/mastodon,
+…), named in connectors.registry. Every method is given the ChannelAccount it
+acts for: its `config` (settings that are not secret), its `secrets()` (the
+credentials, decrypted) and its `handle`. A connector keeps no state between
+calls; the account's checkpoint is where a listener's position is kept.
+
+What a listener stores in a record's `extra` comes back, when a reply answers
+that post, as `Outgoing.context`: the platform's own references a reply needs
+(an e-mail's subject and References, a Bluesky post's root and CID).
+"""
 
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -20,6 +32,8 @@ class Outgoing:
     # A message tag the platform needs to let the reply through ("human_agent":
     # Meta's, past the 24-hour window; cases.windows).
     tag: str = ""
+    # The `extra` the listener stored with the post answered (the post's raw).
+    context: dict = field(default_factory=dict, hash=False)
 
 
 @dataclass
@@ -68,17 +82,23 @@ class Delivered:
 
 
 class DeliveryError(Exception):
-    """Delivery failed; `retryable` says whether trying again may help."""
+    """Delivery failed; `retryable` says whether trying again may help, and
+    `retry_after` how long the platform asked us to wait (a rate limit)."""
 
-    def __init__(self, message: str, retryable: bool = True):
+    def __init__(self, message: str, retryable: bool = True, retry_after: float | None = None):
         super().__init__(message)
         self.retryable = retryable
+        self.retry_after = retry_after
 
 
 class Connector(Protocol):
+    """A connector that delivers replies from an account."""
+
     name: str
 
-    def deliver(self, outgoing: Outgoing) -> Delivered: ...
+    def deliver(self, account, outgoing: Outgoing) -> Delivered:
+        """Post the reply; DeliveryError when the platform did not take it."""
+        ...
 
 
 @runtime_checkable
@@ -90,6 +110,6 @@ class FindsReplies(Protocol):
     uncertain" for a person to decide.
     """
 
-    def find_delivered(self, outgoing: Outgoing) -> Delivered | None:
+    def find_delivered(self, account, outgoing: Outgoing) -> Delivered | None:
         """The reply as the platform has it, or None when it has no such reply."""
         ...

@@ -21,26 +21,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
-from socialdesk.connectors.base import ConnectorError, Listener
-from socialdesk.connectors.file.listener import FolderListener
+from socialdesk.connectors.base import ConnectorError
 from socialdesk.connectors.models import ChannelAccount
+from socialdesk.connectors.registry import listener_for
 from socialdesk.pipeline import QueueUnavailable, ingest
 
 logger = logging.getLogger(__name__)
 
-LISTENERS: dict[str, type] = {"folder": FolderListener}
 # Fetches of one account in one tick, while it says more is waiting: the clock
 # must keep time for everything else too.
 MAX_FETCHES = 10
 # How long a claimed account stays claimed if the fetch dies with its process.
 CLAIM = timedelta(minutes=10)
-
-
-def listener_for(account: ChannelAccount) -> Listener:
-    if account.listener not in LISTENERS:
-        raise ConnectorError(f"no listener named {account.listener!r} (known: "
-                             f"{', '.join(sorted(LISTENERS))})", ConnectorError.PERMANENT)
-    return LISTENERS[account.listener]()
 
 
 @dataclass
@@ -96,6 +88,9 @@ def do_poll_account(account: ChannelAccount, now: datetime | None = None
             report.fetched += len(fetched.records)
             report.rejected += fetched.rejected
             if fetched.records:
+                for record in fetched.records:
+                    # Replies to it go out from this account (connectors.registry).
+                    record.account = record.account or account.handle
                 try:
                     result = ingest(fetched.records, source=f"listen:{listener.name}"[:32])
                 except QueueUnavailable as e:

@@ -1,4 +1,8 @@
+import json
+
 from django.db import models
+
+from socialdesk.connectors import credentials
 
 
 class ChannelAccount(models.Model):
@@ -38,6 +42,14 @@ class ChannelAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.handle}"
+
+    def secrets(self) -> dict:
+        """The account's credentials, decrypted ({} when none are stored)."""
+        return json.loads(credentials.decrypt(self.credentials)) if self.credentials else {}
+
+    def set_secrets(self, secrets: dict) -> None:
+        """Keep these credentials, encrypted; saved with the account."""
+        self.credentials = credentials.encrypt(json.dumps(secrets)) if secrets else ""
 
 
 class WebhookSource(models.Model):

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
 from socialdesk.connectors import credentials
-from socialdesk.connectors.models import WebhookSource
+from socialdesk.connectors.models import ChannelAccount, WebhookSource
 
 SIGNATURE_HEADER = "X-Socialdesk-Signature"
 TIMESTAMP_HEADER = "X-Socialdesk-Timestamp"
@@ -149,4 +149,8 @@ def do_rekey() -> int:
     for source in sources:
         source.secret = credentials.reencrypt(source.secret)
     WebhookSource.objects.bulk_update(sources, ["secret"])
-    return len(sources)
+    accounts = list(ChannelAccount.objects.select_for_update().exclude(credentials=""))
+    for account in accounts:
+        account.credentials = credentials.reencrypt(account.credentials)
+    ChannelAccount.objects.bulk_update(accounts, ["credentials"])
+    return len(sources) + len(accounts)

@@ -79,7 +79,7 @@ def test_a_reply_the_channel_never_got_is_sent_again_once(agent, teams, outbox,
 def test_a_reply_the_channel_got_before_the_crash_is_recorded_not_resent(agent, teams, outbox):
     reply = left_sending(agent, teams)
     # The worker wrote the line, then died before recording it.
-    FileConnector().deliver(outgoing_for(reply))
+    FileConnector().deliver(None, outgoing_for(reply))
     tick()
 
     reply.refresh_from_db()
@@ -95,8 +95,8 @@ class BlindConnector:
 
     name = "blind"
 
-    def deliver(self, outgoing):
-        return FileConnector().deliver(outgoing)
+    def deliver(self, account, outgoing):
+        return FileConnector().deliver(account, outgoing)
 
 
 @pytest.fixture

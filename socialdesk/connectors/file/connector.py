@@ -25,7 +25,7 @@ class FileConnector:
     def path_for(self, channel: str) -> Path:
         return self.directory / f"{channel}.jsonl"
 
-    def find_delivered(self, outgoing: Outgoing) -> Delivered | None:
+    def find_delivered(self, account, outgoing: Outgoing) -> Delivered | None:
         """The reply's line in the file, by its key (a crash after the write)."""
         try:
             with self.path_for(outgoing.channel).open(encoding="utf-8") as lines:
@@ -40,9 +40,10 @@ class FileConnector:
             raise DeliveryError(f"could not read the outbox file: {e}") from e
         return None
 
-    def deliver(self, outgoing: Outgoing) -> Delivered:
+    def deliver(self, account, outgoing: Outgoing) -> Delivered:
         external_id = f"desk-{outgoing.reply_id}"
-        line = json.dumps({**asdict(outgoing), "external_id": external_id,
+        sent = {k: v for k, v in asdict(outgoing).items() if k != "context"}
+        line = json.dumps({**sent, "external_id": external_id,
                            "delivered_at": timezone.now().isoformat()}, ensure_ascii=False)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from socialdesk.audit.models import Event
 from socialdesk.cases.clock import tick
 from socialdesk.cases.models import Case
-from socialdesk.connectors import listening
+from socialdesk.connectors import listening, registry
 from socialdesk.connectors.base import ConnectorError, Fetched
 from socialdesk.connectors.file.listener import FolderListener
 from socialdesk.connectors.models import ChannelAccount
@@ -115,7 +115,7 @@ class Failing:
 
 @pytest.fixture
 def failing(monkeypatch, db):
-    monkeypatch.setitem(listening.LISTENERS, "failing", Failing)
+    monkeypatch.setitem(registry.CONNECTORS, "failing", Failing)
     return ChannelAccount.objects.create(channel="mastodon", handle="brand@example.social",
                                          listener="failing")
 

@@ -14,7 +14,7 @@ from socialdesk.accounts.models import LoginAttempt
 from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case
 from socialdesk.connectors import credentials, webhook
-from socialdesk.connectors.models import WebhookSource
+from socialdesk.connectors.models import ChannelAccount, WebhookSource
 from socialdesk.ingestion.models import Post
 
 GOOD = {"channel": "x", "external_id": "w1", "author": "dana",
@@ -125,12 +125,17 @@ def test_bad_signatures_are_throttled_per_address_and_a_good_one_still_passes(
 def test_secrets_are_stored_encrypted_and_survive_a_key_rotation(secret, settings):
     stored = WebhookSource.objects.get().secret
     assert secret not in stored and credentials.decrypt(stored) == secret
+    account = ChannelAccount(channel="email", handle="care@example.com")
+    account.set_secrets({"password": "hunter2-mailbox"})
+    account.save()
+    assert "hunter2" not in account.credentials
 
     new_key = Fernet.generate_key().decode()
     settings.CREDENTIALS_KEYS = [new_key, *settings.CREDENTIALS_KEYS]
     call_command("webhook", "rekey")
     settings.CREDENTIALS_KEYS = [new_key]  # the old key dropped
     assert credentials.decrypt(WebhookSource.objects.get().secret) == secret
+    assert ChannelAccount.objects.get().secrets() == {"password": "hunter2-mailbox"}
 
     settings.CREDENTIALS_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(credentials.CredentialError):
