@@ -23,17 +23,9 @@ class ChannelAccountAdmin(admin.ModelAdmin):
 
     @admin.action(description="Fetch now")
     def fetch_now(self, request, queryset):
-        for account in queryset.exclude(listener="").filter(is_active=True):
-            report = listening.do_poll_account(account)
-            if report is None:
-                self.message_user(request, f"{account}: a fetch is under way already",
-                                  messages.WARNING)
-            elif report.error:
-                self.message_user(request, f"{account}: {report.error}", messages.ERROR)
-            else:
-                self.message_user(request, f"{account}: {report.fetched} fetched, "
-                                           f"{report.created} new, {len(report.rejected)} "
-                                           "not posts")
+        for account in queryset.exclude(listener=""):
+            ok, said = listening.fetch_now(account)
+            self.message_user(request, said, messages.SUCCESS if ok else messages.ERROR)
 
     def save_model(self, request, obj, form, change):
         # Saved by an admin, who may have fixed what stopped it: fetched at the next tick.

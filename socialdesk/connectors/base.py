@@ -17,6 +17,22 @@ from typing import Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
+class Setting:
+    """One setting a connector needs for an account, as the desk's connect form asks
+    for it. A secret one is kept encrypted (ChannelAccount.secrets) and never shown
+    again; the others are kept in ChannelAccount.config."""
+
+    name: str
+    label: str
+    help: str = ""
+    secret: bool = False
+    required: bool = True
+    default: str = ""
+    # "text", "number", "bool" or "list" (comma-separated, kept as a list).
+    kind: str = "text"
+
+
+@dataclass(frozen=True)
 class Outgoing:
     """What a connector needs to post one reply."""
 
@@ -63,9 +79,15 @@ class ConnectorError(Exception):
 
 
 class Listener(Protocol):
-    """A connector that hears posts: one fetch from where the checkpoint says."""
+    """A connector that hears posts: one fetch from where the checkpoint says.
+
+    For the desk's connect page it also says what it is (`label`), which channels
+    it serves (`channels`, empty: any) and what it needs (`settings`)."""
 
     name: str
+    label: str
+    channels: tuple[str, ...]
+    settings: tuple[Setting, ...]
 
     def fetch(self, account, checkpoint: dict, limit: int) -> Fetched: ...
 

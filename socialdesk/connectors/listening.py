@@ -52,6 +52,20 @@ def check_account(account: ChannelAccount) -> tuple[bool, str]:
         return False, f"{e} ({e.kind})"
 
 
+def fetch_now(account: ChannelAccount) -> tuple[bool, str]:
+    """Fetch from the account at once (an admin's "Fetch now"); whether it worked and
+    what came of it, in words."""
+    if not account.listener or not account.is_active:
+        return False, f"{account} is paused or hears nothing: resume it first"
+    report = do_poll_account(account)
+    if report is None:
+        return False, f"{account}: a fetch is under way already"
+    if report.error:
+        return False, f"{account}: {report.error}"
+    return True, (f"{account}: {report.fetched} fetched, {report.created} new, "
+                  f"{len(report.rejected)} not posts")
+
+
 def due_accounts(now: datetime):
     return ChannelAccount.objects.filter(
         Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, last_polled_at__isnull=True),

@@ -17,7 +17,8 @@ CONNECTORS: dict[str, str | type] = {
 }
 
 
-def _load(name: str):
+def load(name: str):
+    """A new instance of the connector named; LookupError when there is none."""
     found = CONNECTORS.get(name)
     if found is None:
         raise LookupError(f"no connector named {name!r} (known: {', '.join(sorted(CONNECTORS))})")
@@ -26,7 +27,7 @@ def _load(name: str):
 
 def listener_for(account: ChannelAccount) -> Listener:
     try:
-        listener = _load(account.listener)
+        listener = load(account.listener)
     except LookupError as e:
         raise ConnectorError(str(e), ConnectorError.PERMANENT) from None
     if not hasattr(listener, "fetch"):
@@ -51,7 +52,7 @@ def delivery_for(channel: str, handle: str = "") -> tuple[Connector, ChannelAcco
     account = account_for(channel, handle)
     name = account.delivery if account else "file"
     try:
-        connector = _load(name)
+        connector = load(name)
     except LookupError as e:
         raise DeliveryError(f"{account}: {e}", retryable=False) from None
     if not hasattr(connector, "deliver"):

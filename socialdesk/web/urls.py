@@ -1,7 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from socialdesk.web import composer_views, inbox_views, policy_views, saved_reply_views, views
+from socialdesk.web import (
+    channel_views,
+    composer_views,
+    inbox_views,
+    policy_views,
+    saved_reply_views,
+    views,
+)
 
 app_name = "web"
 
@@ -46,6 +53,13 @@ urlpatterns = [
          name="policy_download"),
     path("policy/<int:version>/activate/", policy_views.policy_activate_view,
          name="policy_activate"),
+    path("channels/", channel_views.channel_accounts_view, name="channel_accounts"),
+    path("channels/connect/<slug:kind>/", channel_views.channel_account_connect_view,
+         name="channel_account_connect"),
+    path("channels/<int:account_id>/", channel_views.channel_account_view,
+         name="channel_account"),
+    path("channels/<int:account_id>/action/", channel_views.channel_account_action_view,
+         name="channel_account_action"),
     path("login/", auth_views.LoginView.as_view(template_name="web/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -13,12 +13,16 @@ from pathlib import Path
 
 from django.conf import settings
 
-from socialdesk.connectors.base import ConnectorError, Fetched
+from socialdesk.connectors.base import ConnectorError, Fetched, Setting
 from socialdesk.ingestion.records import RecordError, read_jsonl
 
 
 class FolderListener:
     name = "folder"
+    label = "A folder of exported files"
+    channels = ()  # any: each line names its channel
+    settings = (Setting("directory", "Folder",
+                        "Where the files are dropped, on the server the desk runs on"),)
 
     def check(self, account) -> str:
         folder, names = self._files(account)

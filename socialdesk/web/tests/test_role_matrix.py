@@ -39,6 +39,7 @@ another meets.
 """
 
 import pytest
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
@@ -48,6 +49,7 @@ from socialdesk.accounts.models import User
 from socialdesk.cases.actions import do_submit_reply
 from socialdesk.cases.models import Case, Reply, SavedReply
 from socialdesk.cases.tests.cases_helpers import make_case
+from socialdesk.connectors.models import ChannelAccount
 from socialdesk.connectors.webhook import do_add_source
 from socialdesk.contacts.merging import do_merge_contacts
 from socialdesk.contacts.models import Contact, MergeSuggestion
@@ -191,6 +193,17 @@ ROUTES: dict[str, E] = {
                                  lambda w: {"action": "install",
                                             "source": _candidate_policy()}),
     "web:policy_activate": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # The brand's channel accounts: only admins connect, change and remove them.
+    "web:channel_accounts": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "web:channel_account_connect": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+                                     OK),
+    "web:channel_account_connect POST": E(
+        POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK,
+        lambda w: {"channel": "x", "handle": "brand_two", "poll_seconds": "60",
+                   "s_directory": str(settings.BASE_DIR)}),
+    "web:channel_account": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    "web:channel_account_action": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+                                    OK, {"action": "pause"}),
     # Contacts: a person sees the contacts of the cases they may see.
     "contacts:list": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "contacts:suggestions": E(GET, LOGIN, OK, OK, OK, OK, OK),
@@ -245,6 +258,12 @@ NOT_404_FOR_OTHER_TEAMS: dict[str, str] = {
                            "every supervisor reads them",
     "web:policy_activate": "policy versions belong to no team: only admins activate one, "
                            "everyone else is refused (403)",
+    "web:channel_account": "channel accounts belong to no team: only admins reach them, "
+                           "everyone else is refused (403)",
+    "web:channel_account_action": "channel accounts belong to no team: only admins reach "
+                                  "them, everyone else is refused (403)",
+    "web:channel_account_connect": "a connector's name, not an object of a team: only admins "
+                                   "connect accounts, everyone else is refused (403)",
     "api:webhook_posts": "webhook sources belong to no team and take no token: a request is "
                          "judged by its signature (401 unsigned), not by who sends it",
 }
@@ -259,6 +278,10 @@ IDS = {
     "post_id": lambda w: w.post.pk,
     "reply_id": lambda w: w.held_reply.pk,
     "slug": lambda w: w.webhook_source,
+    "account_id": lambda w: ChannelAccount.objects.get_or_create(
+        channel="x", handle="brand", listener="folder",
+        config={"directory": str(settings.BASE_DIR)})[0].pk,
+    "kind": lambda w: "folder",
     "token_id": lambda w: w.token.pk,
     "contact_id": lambda w: w.case.contact_id,
     "saved_id": lambda w: w.saved.pk,
