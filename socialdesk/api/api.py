@@ -25,6 +25,8 @@ from socialdesk.api.schemas import (
     DbId,
     ErrorOut,
     FollowUpOut,
+    ModerationIn,
+    ModerationOut,
     NoteIn,
     NoteOut,
     PostBatchIn,
@@ -45,7 +47,7 @@ from socialdesk.api.schemas import (
     TriageBatchOut,
     TriageOut,
 )
-from socialdesk.cases import actions, approvals, notes
+from socialdesk.cases import actions, approvals, moderation, notes
 from socialdesk.cases.followups import FollowUpSpec
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import (
@@ -409,6 +411,28 @@ def add_note(request, case_id: DbId, body: NoteIn):
                         "author": note.author.username,
                         "mentions": [u.username for u in note.mentions.all()],
                         "created_at": note.created_at})
+
+
+@api.post("/cases/{case_id}/posts/{post_id}/moderation",
+          response=responses({202: ModerationOut}, body=True, not_found=True, refused=True),
+          tags=["cases"],
+          summary="Hide or show again a person's comment, or delete the brand's own post, "
+                  "on the channel",
+          description="Queued for the channel's connector; the answer's status says where it "
+                      "is, and the case page shows the outcome. 422 where the channel cannot "
+                      "do it (see docs/CONNECTORS.md), for a comment hidden already, while "
+                      "another is pending for the post, or a hide with no reason.")
+def moderate_post(request, case_id: DbId, post_id: DbId, body: ModerationIn):
+    case = access_case(request.user, case_id)
+    post = Post.objects.filter(pk=post_id, case=case).first()
+    if post is None:
+        raise HttpError(404, "No such post on this case.")
+    item = moderation.do_request_moderation(case, post, body.action, request.user, body.reason)
+    item.refresh_from_db()
+    return Status(202, {"id": item.pk, "post": post.pk, "action": item.action,
+                        "status": item.status, "reason": item.reason,
+                        "attempts": item.attempts, "last_error": item.last_error,
+                        "created_at": item.created_at})
 
 
 @api.post("/cases/{case_id}/priority",

@@ -286,6 +286,23 @@ class NoteOut(Schema):
     created_at: datetime
 
 
+class ModerationIn(BodyIn):
+    action: Literal["hide", "unhide", "delete"]
+    reason: Text = Field("", max_length=500,
+                         description="Why a comment is hidden (required to hide)")
+
+
+class ModerationOut(Schema):
+    id: int
+    post: int
+    action: str
+    status: str = Field(..., description="queued, sending, done or failed")
+    reason: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+
+
 class FollowUpOut(Schema):
     id: int
     kind: str

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from socialdesk.cases import sla
 from socialdesk.cases.followups import do_expire_follow_ups
+from socialdesk.cases.moderation import do_sweep_moderations
 from socialdesk.cases.outbox import do_sweep_outbox
 from socialdesk.connectors.listening import do_poll_due
 from socialdesk.notifications.tasks import do_send_due_webhooks
@@ -42,6 +43,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     outbox = do_sweep_outbox(now)
     done["replies_requeued"], done["replies_interrupted"] = outbox.requeued, outbox.interrupted
     done["replies_found_sent"] = outbox.found_sent
+    done["moderations_requeued"] = do_sweep_moderations(now)
     # The accounts whose listeners are due (connectors.listening).
     done["accounts_polled"] = do_poll_due(now)
     # Last, and a few batches a tick: after a crash of a large import the

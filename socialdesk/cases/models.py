@@ -168,6 +168,47 @@ class Reply(models.Model):
         return f"reply {self.pk} on {self.case}"
 
 
+class Moderation(models.Model):
+    """Hiding or showing again a person's comment, or deleting the brand's own reply,
+    on the platform: an outbox item delivered like a reply (cases.moderation)."""
+
+    class Action(models.TextChoices):
+        HIDE = "hide", "Hide"
+        UNHIDE = "unhide", "Show again"
+        DELETE = "delete", "Delete"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Not done"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="moderations")
+    post = models.ForeignKey("ingestion.Post", on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=8, choices=Action.choices)
+    reason = models.CharField(max_length=500)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    status_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    key = models.UUIDField(default=uuid.uuid4, editable=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["status_at"],
+                                condition=models.Q(status__in=["queued", "sending"]),
+                                name="moderation_in_outbox")]
+        constraints = [
+            # One at a time per post: hide, then unhide, never both in flight.
+            models.UniqueConstraint(fields=["post"], condition=models.Q(
+                status__in=["queued", "sending"]), name="one_pending_moderation_per_post"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.post_id} on {self.case}"
+
+
 class Note(models.Model):
     """An internal note on a case, or a step taken off the channel (a call, an e-mail)."""
 

@@ -1,4 +1,5 @@
-"""Delivery of queued replies through the channel's connector."""
+"""Delivery of queued replies, and of hide, unhide and delete (cases.moderation),
+through the channel's connector."""
 
 import random
 
@@ -10,8 +11,8 @@ from django.utils import timezone
 from socialdesk.audit.actions import do_record
 from socialdesk.cases import sla, steps, windows
 from socialdesk.cases.followups import do_expect_customer, spec_for_reply
-from socialdesk.cases.models import Case, Reply
-from socialdesk.connectors.base import DeliveryError, Outgoing
+from socialdesk.cases.models import Case, Moderation, Reply
+from socialdesk.connectors.base import DeliveryError, Moderates, Outgoing
 from socialdesk.connectors.registry import account_for, delivery_for
 from socialdesk.contacts.actions import do_resolve_identities
 from socialdesk.ingestion.models import Post
@@ -102,6 +103,47 @@ def record_sent(reply: Reply, external_id: str, url: str) -> None:
     follow_up = spec_for_reply(reply)
     if follow_up is not None:
         do_expect_customer(reply, follow_up, now)
+
+
+@shared_task(name="cases.moderate", bind=True, max_retries=MAX_ATTEMPTS)
+def moderate(self, moderation_id: int) -> str:
+    claimed = Moderation.objects.filter(pk=moderation_id, status=Moderation.Status.QUEUED
+                                        ).update(status=Moderation.Status.SENDING,
+                                                 status_at=timezone.now(),
+                                                 attempts=F("attempts") + 1)
+    if not claimed:
+        return "skipped"
+    item = Moderation.objects.select_related("case", "post").get(pk=moderation_id)
+    try:
+        connector, account = delivery_for(item.post.channel, _moderating_account(item))
+        if not isinstance(connector, Moderates):
+            raise DeliveryError(f"the {connector.name} connector cannot {item.action} posts",
+                                retryable=False)
+        connector.moderate(account, item.action, item.post.channel, item.post.external_id)
+    except DeliveryError as e:
+        final = not e.retryable or item.attempts >= MAX_ATTEMPTS
+        Moderation.objects.filter(pk=item.pk).update(
+            status=Moderation.Status.FAILED if final else Moderation.Status.QUEUED,
+            status_at=timezone.now(), last_error=str(e))
+        do_record(f"post.{item.action}_failed" if final else "post.moderation_retrying",
+                  case=item.case, post=item.post_id, moderation=item.pk, error=str(e),
+                  attempt=item.attempts)
+        if final:
+            return "failed"
+        raise self.retry(countdown=max(e.retry_after or 0, retry_delay(item.attempts))) from e
+    Moderation.objects.filter(pk=item.pk).update(status=Moderation.Status.DONE,
+                                                 status_at=timezone.now(), last_error="")
+    do_record(f"post.{item.action}_done", case=item.case, actor=item.requested_by,
+              post=item.post_id, moderation=item.pk)
+    return "done"
+
+
+def _moderating_account(item: Moderation) -> str:
+    """The brand's account that acts: the one the comment was addressed to, or the
+    one that sent our reply."""
+    if item.post.direction == Post.Direction.INBOUND:
+        return item.post.account
+    return item.post.author.handle
 
 
 @shared_task(name="cases.tick_clock", ignore_result=True)

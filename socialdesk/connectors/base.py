@@ -135,3 +135,15 @@ class FindsReplies(Protocol):
     def find_delivered(self, account, outgoing: Outgoing) -> Delivered | None:
         """The reply as the platform has it, or None when it has no such reply."""
         ...
+
+
+@runtime_checkable
+class Moderates(Protocol):
+    """A connector that can hide or show again a person's comment, and delete the
+    brand's own post (each where the channel's facts say the platform can)."""
+
+    def moderate(self, account, action: str, channel: str, external_id: str) -> None:
+        """Do `action` ("hide", "unhide" or "delete") to the post; DeliveryError when
+        the platform refuses. Doing it twice must do no harm: a post already hidden
+        or already deleted counts as done."""
+        ...

@@ -45,6 +45,8 @@ urlpatterns = [
          name="saved_reply_delete"),
     path("cases/<int:case_id>/posts/<int:post_id>/triage/", views.correct_triage_view,
          name="correct_triage"),
+    path("cases/<int:case_id>/posts/<int:post_id>/moderate/", views.moderate_view,
+         name="moderate"),
     path("reports/", views.report_view, name="report"),
     path("policy/", policy_views.policy_view, name="policy"),
     path("policy/edit/", policy_views.policy_edit_view, name="policy_edit"),

@@ -4,13 +4,13 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from socialdesk.analytics.metrics import channel_report
-from socialdesk.cases import actions, approvals, followups, notes, steps
+from socialdesk.cases import actions, approvals, followups, moderation, notes, steps
 from socialdesk.cases.queries import (
     access_case,
     access_reply,
@@ -25,6 +25,7 @@ from socialdesk.cases.queries import (
 from socialdesk.cases.saved_replies import may_manage_saved_replies, saved_replies_for
 from socialdesk.cases.sla import case_sla_status
 from socialdesk.connectors import channels
+from socialdesk.ingestion.models import Post
 from socialdesk.triage import feedback
 from socialdesk.web import health
 from socialdesk.web.forms import (
@@ -110,7 +111,10 @@ def _timeline(user, case, posts, replies) -> list[dict]:
     """The thread in order, public and private: every post, ours marked with the reply
     that sent it, and our replies not (yet) sent where they were written."""
     by_post = {r.post_id: r for r in replies if r.post_id}
-    items = [{"at": p.created_at, "post": p, "reply": by_post.get(p.pk)} for p in posts]
+    moderated = moderation.latest_by_post(case)
+    items = [{"at": p.created_at, "post": p, "reply": by_post.get(p.pk),
+              "moderation": moderated.get(p.pk),
+              "offered": moderation.offered(p, moderated.get(p.pk))} for p in posts]
     items += [{"at": row["reply"].created_at, **row}
               for row in _reviews(user, case, [r for r in replies if not r.post_id])]
     return sorted(items, key=lambda item: item["at"])
@@ -342,6 +346,28 @@ def correct_triage_view(request, case_id: int, post_id: int):
         messages.error(request, "; ".join(f"{name}: {' '.join(errors)}"
                                           for name, errors in form.errors.items()))
     return redirect(reverse("web:case", args=[case.pk]) + f"#triage-{post.pk}")
+
+
+@require_POST
+def moderate_view(request, case_id: int, post_id: int):
+    """Hide or show again a comment, delete our own post, or try one of these again."""
+    case = access_case(request.user, case_id)
+    post = get_object_or_404(Post.objects.select_related("author"), pk=post_id, case=case)
+    action = request.POST.get("action", "")
+    try:
+        if action == "retry":
+            last = moderation.latest_by_post(case).get(post.pk)
+            if last is None:
+                raise actions.ActionError("Nothing was asked for this post.")
+            moderation.do_retry_moderation(last, request.user)
+            messages.success(request, "Sent to the channel again.")
+        else:
+            moderation.do_request_moderation(case, post, action, request.user,
+                                             request.POST.get("reason", ""))
+            messages.success(request, f"Asked the channel to {action} the post.")
+    except actions.ActionError as e:
+        messages.error(request, str(e))
+    return redirect(reverse("web:case", args=[case.pk]) + f"#post-{post.pk}")
 
 
 @require_GET

@@ -193,6 +193,11 @@ ROUTES: dict[str, E] = {
                                  lambda w: {"action": "install",
                                             "source": _candidate_policy()}),
     "web:policy_activate": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
+    # Hiding a comment, or deleting our own reply, on the channel: whoever may work the case.
+    "web:moderate": E(POST, LOGIN, OK, NOT_FOUND, OK, NOT_FOUND, OK,
+                      {"action": "hide", "reason": "spam"}),
+    "api:moderate_post": E(POST, UNAUTHORIZED, OK, NOT_FOUND, OK, NOT_FOUND, OK,
+                           {"action": "hide", "reason": "spam"}),
     # The brand's channel accounts: only admins connect, change and remove them.
     "web:channel_accounts": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "web:channel_account_connect": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN,
