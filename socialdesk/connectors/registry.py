@@ -14,6 +14,7 @@ from socialdesk.connectors.models import ChannelAccount
 CONNECTORS: dict[str, str | type] = {
     "file": "socialdesk.connectors.file.connector.FileConnector",
     "folder": "socialdesk.connectors.file.listener.FolderListener",
+    "mastodon": "socialdesk.connectors.mastodon.connector.MastodonConnector",
 }
 
 
