@@ -186,7 +186,10 @@ def local_id(client, server: Server, outgoing) -> str:
         return status_id
     uri = outgoing.context.get("uri") or outgoing.in_reply_to
     if isinstance(uri, str) and uri.startswith("https://"):
-        found = client.search_v2(uri, resolve=True, result_type="statuses")
+        # exclude_unreviewed concerns hashtags; left True, Mastodon.py first asks the
+        # server's version, and loops without end where /api/v1/instance fails.
+        found = client.search_v2(uri, resolve=True, result_type="statuses",
+                                 exclude_unreviewed=False)
         for status in found.get("statuses") or []:
             return str(status["id"])
     raise DeliveryError(f"cannot find the status this replies to on {server.host}: post "

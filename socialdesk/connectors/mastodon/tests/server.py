@@ -6,7 +6,6 @@ import copy
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -32,6 +31,7 @@ class FakeMastodon:
         self.idempotency: dict[str, str] = {}  # key -> status id
         self.requests: list[dict] = []
         self.failures: list[tuple[str, int, dict, dict]] = []
+        self.lost: list[str] = []  # paths whose next answer is lost after the work is done
         self.next_id = 113600000000000100
         httpserver.expect_request(re.compile("^/")).respond_with_handler(self.handle)
 
@@ -69,15 +69,18 @@ class FakeMastodon:
     def fail(self, path: str, code: int, body: dict | None = None, headers=None, times=1):
         """The next `times` requests whose path starts with `path` get this error."""
         for _ in range(times):
-            self.failures.append((path, code, body or fixture("errors")[str(code)],
+            self.failures.append((path, code, body or fixture("errors").get(str(code), {}),
                                   headers or {}))
+
+    def lose_answer(self, path: str):
+        """The next request to `path` is carried out, and a gateway times out on its answer."""
+        self.lost.append(path)
 
     def rate_limited(self, path: str, reset_in: int = 120):
         now = datetime.now(UTC)
         reset = (now + timedelta(seconds=reset_in)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
         self.fail(path, 429, headers={"X-RateLimit-Limit": "300", "X-RateLimit-Remaining": "0",
-                                      "X-RateLimit-Reset": reset,
-                                      "Date": format_datetime(now, usegmt=True)})
+                                      "X-RateLimit-Reset": reset})
 
     def seen(self, method: str, path: str) -> list[dict]:
         return [r for r in self.requests if r["method"] == method and r["path"] == path]
@@ -107,7 +110,11 @@ class FakeMastodon:
                      if tag in [t["name"].lower() for t in s["tags"]]]
             return self.page(request, items, default=20, most=40)
         if path == "/api/v1/statuses" and method == "POST":
-            return self.post_status(request)
+            answer = self.post_status(request)
+            if path in self.lost:
+                self.lost.remove(path)
+                return self.json({}, 504)
+            return answer
         if match := re.fullmatch(r"/api/v1/statuses/(\w+)(/source)?", path):
             status = self.statuses.get(match.group(1))
             if status is None:
