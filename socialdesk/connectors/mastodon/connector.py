@@ -60,9 +60,9 @@ class MastodonConnector:
                                       if n.get("type") == "mention"], "mention")
             found.checkpoint["mentions"] = _position(client, page, since)
             found.more |= bool(since) and len(page) >= size
-            positions = {}
+            positions, read = {}, checkpoint.get("tags")
             for tag in tags:
-                since = (checkpoint.get("tags") or {}).get(tag)
+                since = read.get(tag) if isinstance(read, dict) else None
                 page = client.timeline_hashtag(tag, min_id=since, limit=size)
                 self._add(found, server, list(page), f"#{tag}")
                 positions[tag] = _position(client, page, since)

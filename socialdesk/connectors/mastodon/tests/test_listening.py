@@ -2,6 +2,7 @@
 arrive by themselves through the clock's fetch, once each, in order, from where the
 last fetch ended; the server's errors keep their kind."""
 
+import socket
 from datetime import timedelta
 
 import pytest
@@ -227,3 +228,28 @@ def test_an_account_without_a_token_needs_one(db, account):
     with pytest.raises(ConnectorError, match="no access_token") as raised:
         MastodonConnector().fetch(account, {}, 10)
     assert raised.value.kind == ConnectorError.REAUTHORISE
+
+
+@pytest.mark.parametrize("code, kind", [
+    (401, ConnectorError.REAUTHORISE),
+    (403, ConnectorError.REAUTHORISE),  # a token without the scope, a disabled login
+    (404, ConnectorError.PERMANENT),  # not a Mastodon API at this address
+    (422, ConnectorError.PERMANENT),
+    (500, ConnectorError.RETRYABLE),
+    (503, ConnectorError.RETRYABLE),
+])
+def test_the_servers_errors_keep_their_kind_and_words(db, server, account, code, kind):
+    server.fail("/api/v1/notifications", code)
+    with pytest.raises(ConnectorError, match=rf"\(HTTP {code}\)") as raised:
+        MastodonConnector().fetch(account, {}, 10)
+    assert raised.value.kind == kind
+
+
+def test_a_server_out_of_reach_is_tried_again(db, account):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    account.config = {"api_base_url": f"http://127.0.0.1:{port}"}
+    with pytest.raises(ConnectorError, match=f"could not reach 127.0.0.1:{port}") as raised:
+        MastodonConnector().fetch(account, {}, 10)
+    assert raised.value.kind == ConnectorError.RETRYABLE
