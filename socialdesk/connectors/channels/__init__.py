@@ -32,6 +32,9 @@ class Channel:
     # thread, and the one private message does every step (e-mail).
     public_limit: int | None
     private_messages: bool
+    # Characters a private message may have, where the platform sets a short
+    # limit (None: NO_SHORT_LIMIT).
+    private_limit: int | None = None
     # How long after a person's last message the brand may still write to them
     # privately (None: no window), and the longer window some messages may use
     # (e.g. Meta's human agent tag), with its name.
@@ -55,6 +58,8 @@ class Channel:
         """The most characters a reply of this visibility may have."""
         if visibility == "public" and self.public_limit is not None:
             return self.public_limit
+        if visibility == "private" and self.private_limit is not None:
+            return self.private_limit
         return NO_SHORT_LIMIT
 
     def profile_url(self, handle: str) -> str:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from django.conf import settings
 from mastodon import MastodonAPIError, MastodonNotFoundError
 
-from socialdesk.connectors.base import ConnectorError, Delivered, DeliveryError, Fetched
+from socialdesk.connectors.base import ConnectorError, Delivered, DeliveryError, Fetched, Setting
 from socialdesk.connectors.channels.mastodon import CHANNEL
 from socialdesk.connectors.mastodon import statuses
 from socialdesk.connectors.mastodon.client import Server, calls, connect, said, status_code
@@ -36,6 +36,18 @@ OWN_PAGES = 3
 
 class MastodonConnector:
     name = "mastodon"
+    label = "A Mastodon account"
+    channels = ("mastodon",)
+    settings = (
+        Setting("api_base_url", "Server", "The account's server, such as "
+                "https://mastodon.social"),
+        Setting("access_token", "Access token", "From the server's Preferences → "
+                "Development → New application, with the read and write scopes", secret=True),
+        Setting("hashtags", "Hashtags to listen to", "Comma-separated, without the #",
+                required=False, kind="list"),
+        Setting("max_characters", "Longest post the server allows", "Leave empty for "
+                "Mastodon's 500", required=False, kind="number"),
+    )
 
     def check(self, account) -> str:
         server = connect(account)
@@ -130,6 +142,12 @@ class MastodonConnector:
                                              status.get("url") or "")
                     page = client.fetch_next(page) if page else None
         return None
+
+    def moderate(self, account, action: str, channel: str, external_id: str) -> None:
+        """Mastodon lets the brand delete its own statuses, not hide anyone's."""
+        if action != "delete":
+            raise DeliveryError(f"Mastodon has no way to {action} a status", retryable=False)
+        self.delete(account, external_id)
 
     def delete(self, account, external_id: str) -> None:
         """Delete one of the account's own statuses; one already gone is deleted."""

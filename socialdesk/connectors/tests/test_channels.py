@@ -94,3 +94,9 @@ def test_the_documented_table_says_what_the_registry_says():
         assert private.startswith("yes") == c.private_messages
         assert ("24 hours" in window) == (c.reply_window == timedelta(hours=24))
         assert hide.startswith("yes") == c.can_hide
+
+
+def test_a_private_reply_keeps_to_the_platforms_own_limit_where_it_has_one():
+    assert channels.channel("mastodon").reply_limit("private") == 500
+    assert channels.channel("bluesky").reply_limit("private") == 1000
+    assert channels.channel("email").reply_limit("private") == channels.NO_SHORT_LIMIT

@@ -6,17 +6,20 @@ from datetime import timedelta
 
 import pytest
 from celery.exceptions import Retry
+from django.urls import reverse
 from django.utils import timezone
 
 from socialdesk.cases.actions import do_submit_reply
 from socialdesk.cases.clock import tick
-from socialdesk.cases.models import Reply
+from socialdesk.cases.models import Moderation, Reply
+from socialdesk.cases.moderation import do_request_moderation
 from socialdesk.cases.outbox import SENDING_TIMEOUT
 from socialdesk.cases.tasks import deliver_reply, outgoing_for
 from socialdesk.connectors import listening
 from socialdesk.connectors.base import DeliveryError
 from socialdesk.connectors.mastodon.connector import MastodonConnector
 from socialdesk.connectors.mastodon.tests.conftest import DANA, ERIN
+from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.models import Post
 
 SORRY = "Sorry to hear that, could you send us your order number?"
@@ -244,3 +247,31 @@ def test_a_post_heard_elsewhere_is_found_by_its_address(teams, agent, server, ac
     [sent] = server.seen("POST", "/api/v1/statuses")
     assert sent["form"]["in_reply_to_id"] == status["id"]
     assert sent["form"]["visibility"] == "unlisted"  # its visibility was never seen
+
+
+
+def test_an_admin_connects_the_account_from_the_desk(client, admin_user, server):
+    client.force_login(admin_user)
+    connect = reverse("web:channel_account_connect", args=["mastodon"])
+    fields = {"channel": "mastodon", "handle": "care@example.social", "poll_seconds": "60",
+              "s_api_base_url": server.base, "s_hashtags": "kettleco"}
+    refused = client.post(connect, {**fields, "s_access_token": "wrong-token"})
+    assert refused.status_code == 422 and b"reauthorise" in refused.content
+    done = client.post(connect, {**fields, "s_access_token": "secret-token"}, follow=True)
+    assert b"signed in as @care@example.social" in done.content
+    account = ChannelAccount.objects.get()
+    assert (account.listener, account.delivery) == ("mastodon", "mastodon")
+    assert account.config["hashtags"] == ["kettleco"]
+
+
+def test_an_agent_deletes_the_brands_reply_through_the_outbox(
+        teams, agent, server, account, django_capture_on_commit_callbacks):
+    _, post = heard(server, account)
+    reply = reply_to(post, agent)
+    deliver_reply(reply.pk)
+    reply.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        item = do_request_moderation(reply.case, reply.post, "delete", agent)
+    item.refresh_from_db()
+    assert item.status == Moderation.Status.DONE
+    assert server.seen("DELETE", f"/api/v1/statuses/{server.posted[0]['id']}")
