@@ -51,3 +51,26 @@ def test_the_demo_moves_the_sample_week_up_to_now(db):
     latest = Post.objects.latest("created_at").created_at
     assert latest == now - timedelta(minutes=10)
     assert Post.objects.earliest("created_at").created_at > now - timedelta(days=8)
+
+
+def test_the_demo_hears_posts_dropped_in_its_folder_and_answers_to_the_outbox(db, settings,
+                                                                              tmp_path):
+    import json
+
+    from socialdesk.cases.clock import tick
+    from socialdesk.connectors.models import ChannelAccount
+    from socialdesk.demo.setup import do_set_up_accounts, drop_folder
+    from socialdesk.ingestion.models import Post
+
+    settings.DATA_DIR = tmp_path
+    do_set_up_accounts()
+    do_set_up_accounts()  # a second start keeps one listener
+    listening = ChannelAccount.objects.exclude(listener="")
+    assert [(a.channel, a.handle, a.listener, a.delivery) for a in listening] == \
+        [("x", "brightkettle", "folder", "file")]
+    line = {"channel": "x", "external_id": "drop-1", "author": "fern",
+            "text": "@brightkettle my order never came", "created_at": "2026-12-07T09:00:00Z"}
+    (drop_folder() / "late.jsonl").write_text(json.dumps(line) + "\n")
+    assert tick()["accounts_polled"] == 1
+    post = Post.objects.get(external_id="drop-1")
+    assert post.case is not None and post.account == "brightkettle"

@@ -4,6 +4,9 @@ import secrets
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
+from django.utils import timezone
+
 from socialdesk.accounts.actions import do_ensure_teams
 from socialdesk.accounts.models import User
 from socialdesk.accounts.orgchart import do_import_org, parse_org
@@ -40,10 +43,31 @@ def do_set_up_accounts() -> dict[str, str]:
     for channel, handle in BRAND_ACCOUNTS:
         ChannelAccount.objects.get_or_create(channel=channel, handle=handle,
                                              defaults={"name": "Brightkettle"})
+    do_set_up_drop_folder()
     # Brightkettle's org chart: calendars, teams with supervisors, agents,
     # routing rules, SLA policies and the customers whose accounts agents own.
     do_import_org(parse_org(ORG.read_text(encoding="utf-8")))
     return passwords
+
+
+def drop_folder() -> Path:
+    return settings.DATA_DIR / "drop"
+
+
+def do_set_up_drop_folder() -> ChannelAccount:
+    """The demo's listener: Brightkettle's X account hears the files dropped in a
+    folder (the folder connector, for teams without API access), so posts arrive
+    by themselves while the desk runs. Its replies, like every demo account's,
+    go to the outbox file."""
+    folder = drop_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    account = ChannelAccount.objects.get(channel="x", handle="brightkettle")
+    account.listener, account.delivery = "folder", "file"
+    account.config = {"directory": str(folder)}
+    account.poll_seconds, account.is_active = 15, True
+    account.next_poll_at = timezone.now()
+    account.save()
+    return account
 
 
 def do_load_topics() -> dict[str, list[str]]:

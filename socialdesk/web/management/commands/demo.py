@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from socialdesk.demo.setup import do_import_sample, do_set_up_accounts
+from socialdesk.demo.setup import do_import_sample, do_set_up_accounts, drop_folder
 
 
 class Command(BaseCommand):
@@ -25,6 +26,11 @@ class Command(BaseCommand):
         for username, password in passwords.items():
             self.stdout.write(f"  {username:6} password: {password}")
         self.stdout.write("  (new passwords are made each time the demo starts)")
+        self.stdout.write("")
+        self.stdout.write(f"  Posts dropped in {drop_folder()} (.jsonl, docs/IMPORT.md) arrive by")
+        self.stdout.write("  themselves; replies are written to "
+                          f"{settings.OUTBOX_DIR}/<channel>.jsonl.")
+        self.stdout.write("  The Channels page (admin) shows and connects the brand's accounts.")
         self.stdout.write("")
         if not options["no_serve"]:
             call_command("serve", host=options["host"], port=options["port"])
