@@ -15,6 +15,7 @@ CONNECTORS: dict[str, str | type] = {
     "file": "socialdesk.connectors.file.connector.FileConnector",
     "folder": "socialdesk.connectors.file.listener.FolderListener",
     "mastodon": "socialdesk.connectors.mastodon.connector.MastodonConnector",
+    "email": "socialdesk.connectors.email.connector.EmailConnector",
 }
 
 
