@@ -31,6 +31,12 @@ USERS = 500
 _numbers = itertools.count(1)
 
 
+def pytest_configure(config):
+    # The test SMTP server takes AUTH without TLS on purpose: 127.0.0.1, a test password.
+    config.addinivalue_line("filterwarnings",
+                            "ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -60,6 +66,7 @@ ssl = no
 # Plain passwords over an unencrypted connection, on 127.0.0.1 only.
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {internal_user}
 default_internal_group = {internal_group}
@@ -78,9 +85,14 @@ namespace inbox {{
   inbox = yes
   separator = /
 }}
-# No chroot: an unprivileged instance cannot, and a test needs none.
+# No chroot: an unprivileged instance cannot, and a test needs none. No penalty
+# for failed sign-ins from an address either: a test that uses a wrong password
+# would slow down every later test's sign-in.
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   chroot =
@@ -240,7 +252,8 @@ class SmtpServer:
         good = (isinstance(auth_data, LoginPassword)
                 and auth_data.login.decode() == self.address
                 and auth_data.password.decode() == PASSWORD)
-        return AuthResult(success=good)
+        # handled=False: aiosmtpd answers a refusal with its 535 itself.
+        return AuthResult(success=good, handled=False)
 
     def start(self) -> None:
         # AUTH over a plain connection: the server is on 127.0.0.1 and the password
