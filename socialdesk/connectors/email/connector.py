@@ -85,7 +85,7 @@ class EmailConnector:
                            or fallback_id(validity, uid, mail.folder, mail.imap.host))
             where = f"{where} <{external_id}>"
             record = to_record(message, external_id=external_id, uid=uid, folder=mail.folder,
-                               arrived=lambda: _arrival(box, uid),
+                               arrived=lambda: _arrival(box, uid), own_address=mail.address,
                                max_chars=settings.MAX_POST_CHARS)
             records.append(check_record(record, settings.MAX_POST_CHARS))
         except (NotAPost, RecordError) as e:

@@ -95,7 +95,7 @@ def sent_at(message, arrived: Callable[[], datetime | None]) -> datetime:
 
 
 def to_record(message, *, external_id: str, arrived: Callable[[], datetime | None],
-              max_chars: int, uid: int, folder: str) -> dict:
+              max_chars: int, uid: int, folder: str, own_address: str) -> dict:
     """The record for `message` (an imap_tools MailMessage); NotAPost saying why not.
     `arrived` asks the server when the message arrived, for one without a usable Date."""
     why = automated(message)
@@ -105,6 +105,9 @@ def to_record(message, *, external_id: str, arrived: Callable[[], datetime | Non
     if sender is None or not sender.email:
         raise NotAPost("no From address")
     address = sender.email.strip().lower()
+    if address == own_address.lower():
+        # A copy of the brand's own mail (a Cc or Bcc to itself): not a customer.
+        raise NotAPost(f"sent from this mailbox's own address ({address})")
     subject = " ".join(message.subject.split())
     body = body_text(message)
     text = f"{subject}\n\n{body}".strip() if subject else body

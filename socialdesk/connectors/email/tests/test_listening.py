@@ -196,13 +196,14 @@ def test_attachments_are_listed_never_opened(teams, mailbox):
         {"name": "fix.exe", "type": "application/x-msdownload", "size": 12}]
 
 
-def test_automated_mail_is_set_aside_with_its_reason_and_never_answered(teams, mailbox):
+def test_automated_and_own_mail_is_set_aside_with_its_reason_and_never_answered(teams, mailbox):
     account = make_account(mailbox)
     mailbox.deliver(mail(1, "Out of office", headers="Auto-Submitted: auto-replied\n"))
     mailbox.deliver(mail(2, "Undelivered Mail Returned to Sender",
                          sender="MAILER-DAEMON@mx.example.org"))
     mailbox.deliver(mail(3, "Our winter sale", headers="Precedence: bulk\n"))
     mailbox.deliver(mail(4, "Kettle leaking"))
+    mailbox.deliver(mail(5, "Re: Kettle leaking", sender=f"Care <{mailbox.address.upper()}>"))
 
     report = poll(account)
     assert (report.fetched, report.created) == (1, 1)
@@ -210,11 +211,12 @@ def test_automated_mail_is_set_aside_with_its_reason_and_never_answered(teams, m
         "automated mail (Auto-Submitted: auto-replied): not a customer's message, not answered",
         "automated mail (sent by mailer-daemon@mx.example.org): not a customer's message, "
         "not answered",
-        "automated mail (Precedence: bulk): not a customer's message, not answered"]
+        "automated mail (Precedence: bulk): not a customer's message, not answered",
+        f"sent from this mailbox's own address ({mailbox.address})"]
     assert report.rejected[0][0] == "INBOX UID 1 <m1@mail.example.org>"
-    assert Event.objects.get(verb="account.items_rejected").data["count"] == 3
+    assert Event.objects.get(verb="account.items_rejected").data["count"] == 4
     assert list(Post.objects.values_list("external_id", flat=True)) == ["m4@mail.example.org"]
-    assert ChannelAccount.objects.get(pk=account.pk).checkpoint["uid"] == 4
+    assert ChannelAccount.objects.get(pk=account.pk).checkpoint["uid"] == 5
 
 
 def test_a_message_without_a_message_id_gets_a_stable_one(teams, mailbox):
