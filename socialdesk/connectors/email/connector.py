@@ -64,8 +64,10 @@ class EmailConnector:
                 last = int(checkpoint.get("uid", 0))
             else:  # first fetch, another folder, or a renumbered one
                 last = 0 if mail.start == "all" else int(status["UIDNEXT"]) - 1
-            # "UID n:*" always matches the newest message, even one below n.
-            waiting = sorted(u for u in map(int, box.uids(f"UID {last + 1}:*")) if u > last)
+            # "UID n:*" always matches the newest message, even one below n. No CHARSET
+            # in searches: some servers refuse one, and these are ASCII.
+            waiting = sorted(u for u in map(int, box.uids(f"UID {last + 1}:*", charset=None))
+                             if u > last)
             batch = waiting[:limit]
             records, rejected = [], []
             if batch:
@@ -130,7 +132,7 @@ class EmailConnector:
                 if not box.folder.exists(mail.sent_folder):
                     return None
                 box.folder.set(mail.sent_folder, readonly=True)
-                found = box.uids(f'HEADER Message-ID "<{wanted}>"')
+                found = box.uids(f'HEADER Message-ID "<{wanted}>"', charset=None)
         except ConnectorError as e:
             raise DeliveryError(str(e), retryable=e.kind == ConnectorError.RETRYABLE) from e
         return Delivered(external_id=wanted) if found else None
