@@ -59,9 +59,11 @@ def automated(message) -> str:
     if submitted and submitted != "no":
         return f"Auto-Submitted: {submitted[:40]}"
     precedence = str(headers.get("Precedence", "")).strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
+    # Not "list", nor List-Id or List-Unsubscribe: a support address that is a
+    # mailing list or group (a Google Group, say) adds them to every customer's mail.
+    if precedence in ("bulk", "junk", "auto_reply"):
         return f"Precedence: {precedence}"
-    for header in ("X-Autoreply", "X-Autorespond", "List-Id", "List-Unsubscribe"):
+    for header in ("X-Autoreply", "X-Autorespond"):
         if headers.get(header) is not None:
             return f"{header} header"
     if message.from_.lower().startswith(_MACHINES):

@@ -69,7 +69,6 @@ def raw(headers: str) -> MailMessage:
     ("Precedence: auto_reply", "Precedence: auto_reply"),
     ("Precedence: junk", "Precedence: junk"),
     ("X-Autoreply: yes", "X-Autoreply header"),
-    ("List-Unsubscribe: <mailto:u@lists.example>", "List-Unsubscribe header"),
     ("Return-Path: <>", "null Return-Path (a bounce or an automatic reply)"),
     ("Content-Type: multipart/report; report-type=delivery-status", "a delivery or read report"),
 ])
@@ -77,8 +76,11 @@ def test_automated_mail_is_recognised_by_its_headers(headers, reason):
     assert automated(raw(headers)) == reason
 
 
-def test_a_person_saying_auto_submitted_no_is_a_person():
+def test_a_person_is_a_person_even_through_a_group_address():
     assert automated(raw("Auto-Submitted: no\r\nPrecedence: first-class")) == ""
+    # support@ as a Google Group: list headers on every customer's message.
+    assert automated(raw("Precedence: list\r\nList-Id: <support.example.com>\r\n"
+                         "List-Unsubscribe: <mailto:support+unsubscribe@example.com>")) == ""
 
 
 def settings_for(address="care@example.com") -> MailSettings:
