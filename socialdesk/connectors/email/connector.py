@@ -22,6 +22,7 @@ from socialdesk.connectors.base import (
     DeliveryError,
     Fetched,
     Outgoing,
+    Setting,
 )
 from socialdesk.connectors.email.imap import signed_in
 from socialdesk.connectors.email.messages import NotAPost, fallback_id, message_id, to_record
@@ -39,6 +40,29 @@ FETCH_CHUNK = 20
 
 class EmailConnector:
     name = "email"
+    label = "An e-mail mailbox (IMAP and SMTP)"
+    channels = ("email",)
+    settings = (
+        Setting("imap_host", "IMAP server", "Such as imap.example.com"),
+        Setting("imap_port", "IMAP port", "Leave empty for the usual one (993 with SSL)",
+                required=False, kind="number"),
+        Setting("imap_security", "IMAP security", "ssl, starttls, or none (this machine only)",
+                default="ssl"),
+        Setting("smtp_host", "SMTP server", "Such as smtp.example.com; empty: the desk only "
+                "reads this mailbox", required=False),
+        Setting("smtp_port", "SMTP port", "Leave empty for the usual one (465 with SSL)",
+                required=False, kind="number"),
+        Setting("smtp_security", "SMTP security", "ssl, starttls, or none (this machine only)",
+                required=False, default="ssl"),
+        Setting("username", "Login", "When it is not the mailbox address", required=False),
+        Setting("password", "Password", "The mailbox's password, or an app password where "
+                "the provider asks for one", secret=True),
+        Setting("folder", "Folder read for posts", required=False, default="INBOX"),
+        Setting("sent_folder", "Folder replies are filed in", required=False, default="Sent"),
+        Setting("display_name", "Name shown with the address", required=False),
+        Setting("start", "Read", "all: the whole folder at first; new: only mail that arrives "
+                "from now", required=False, default="all"),
+    )
 
     # -- hearing ---------------------------------------------------------------------
 
