@@ -8,7 +8,8 @@ from django.utils import timezone
 from socialdesk.audit.models import Event
 from socialdesk.cases.models import Case
 from socialdesk.connectors.email.connector import EmailConnector
-from socialdesk.connectors.email.tests.conftest import free_port, make_account
+from socialdesk.connectors.email.tests.conftest import make_account
+from socialdesk.connectors.email.tests.servers import free_port
 from socialdesk.connectors.listening import check_account, do_poll_account
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.models import Post
