@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from celery import shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
@@ -24,6 +25,7 @@ from socialdesk.audit.actions import do_record
 from socialdesk.connectors.base import ConnectorError
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.connectors.registry import listener_for
+from socialdesk.lib import queue
 from socialdesk.pipeline import QueueUnavailable, ingest
 
 logger = logging.getLogger(__name__)
@@ -73,24 +75,44 @@ def due_accounts(now: datetime):
 
 
 def do_poll_due(now: datetime | None = None) -> int:
-    """Fetch from every account that is due; how many were fetched from."""
+    """Fetch from every account that is due; how many were fetched from (scale-out:
+    handed to the workers, one task per account, so that a slow platform holds up
+    neither the clock nor the other accounts)."""
     now = now or timezone.now()
     polled = 0
     for account in due_accounts(now).order_by("id"):
-        if do_poll_account(account, now) is not None:
-            polled += 1
+        if not settings.SCALE_OUT:
+            polled += do_poll_account(account, now) is not None
+        elif _claim(account, now):
+            # A lost message leaves the claim to lapse: a later tick queues it again.
+            polled += queue.enqueue(poll_account, account.pk, now.isoformat())
     return polled
 
 
-def do_poll_account(account: ChannelAccount, now: datetime | None = None
-                    ) -> PollReport | None:
+def _claim(account: ChannelAccount, now: datetime) -> bool:
+    """Hold the account for one fetch (a conditional update: two ticks, one claim)."""
+    return bool(ChannelAccount.objects.filter(
+        pk=account.pk, next_poll_at=account.next_poll_at, last_polled_at=account.last_polled_at
+    ).update(next_poll_at=now + CLAIM))
+
+
+@shared_task(name="connectors.poll_account", ignore_result=True)
+def poll_account(account_id: int, claimed_at: str) -> None:
+    """A worker's fetch of an account the clock claimed at `claimed_at`; nothing when
+    the claim is no longer that one (it lapsed and another fetch took the account)."""
+    claimed_at = datetime.fromisoformat(claimed_at)
+    account = ChannelAccount.objects.filter(pk=account_id, next_poll_at=claimed_at + CLAIM,
+                                            is_active=True).first()
+    if account is not None:
+        do_poll_account(account, claimed=True)
+
+
+def do_poll_account(account: ChannelAccount, now: datetime | None = None,
+                    claimed: bool = False) -> PollReport | None:
     """Fetch what the account's listener has, store it, move the checkpoint. None
     when another tick holds the account."""
     now = now or timezone.now()
-    claimed = ChannelAccount.objects.filter(pk=account.pk, next_poll_at=account.next_poll_at,
-                                            last_polled_at=account.last_polled_at
-                                            ).update(next_poll_at=now + CLAIM)
-    if not claimed:
+    if not claimed and not _claim(account, now):
         return None
     report = PollReport()
     checkpoint = dict(account.checkpoint)

@@ -15,6 +15,7 @@ from socialdesk.connectors.base import ConnectorError, Fetched
 from socialdesk.connectors.file.listener import FolderListener
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.models import Post
+from socialdesk.lib import queue
 
 
 def post(n: int, **extra) -> dict:
@@ -194,3 +195,25 @@ def test_an_admin_checks_the_connection_and_fetches_now(client, admin_user, team
     folder.rmdir()
     ok, said = listening.check_account(account)
     assert not ok and "is not a directory" in said and "(permanent)" in said
+
+
+def test_scale_out_hands_each_due_account_to_the_workers_once(teams, folder, account, settings,
+                                                              monkeypatch):
+    settings.SCALE_OUT = True
+    sent = []
+    monkeypatch.setattr(queue, "enqueue", lambda task, *args: sent.append((task, args)) or True)
+    drop(folder, "a.jsonl", [post(1)])
+
+    now = timezone.now()
+    assert listening.do_poll_due(now) == 1
+    assert listening.do_poll_due(now) == 0, "claimed: a second tick queues nothing"
+    (task, args), = sent
+    assert task is listening.poll_account and args[0] == account.pk
+    assert not Post.objects.exists()
+
+    task(*args)  # the worker
+    assert Post.objects.count() == 1
+    account.refresh_from_db()
+    assert account.last_polled_at is not None and account.next_poll_at > now
+    task(*args)  # the same message delivered twice: the claim is gone, nothing fetched
+    assert Post.objects.count() == 1
