@@ -51,7 +51,8 @@ def test_acknowledge_and_continue_comes_first_with_a_count_for_each_text(client,
     composer = html[html.index('id="composer"'):]
     assert composer.index('id="ack-h"') < composer.index('id="reply-h"')
     assert 'data-counter-for="id_ack-public_text"\n   data-limit-public="300"' in html
-    assert 'data-counter-for="id_ack-private_text"\n   data-limit-public="20000"' in html
+    # A Bluesky chat message: 1,000 graphemes.
+    assert 'data-counter-for="id_ack-private_text"\n   data-limit-public="1000"' in html
 
 
 def test_the_server_still_refuses_a_public_reply_over_the_channel_limit(client, case, agent):
