@@ -16,6 +16,7 @@ CONNECTORS: dict[str, str | type] = {
     "folder": "socialdesk.connectors.file.listener.FolderListener",
     "mastodon": "socialdesk.connectors.mastodon.connector.MastodonConnector",
     "email": "socialdesk.connectors.email.connector.EmailConnector",
+    "bluesky": "socialdesk.connectors.bluesky.connector.BlueskyConnector",
 }
 
 
