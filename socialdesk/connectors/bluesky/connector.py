@@ -1,7 +1,7 @@
 """The Bluesky connector: one account on a PDS (bsky.social or the brand's own),
 signed in with an app password. See docs/CONNECTORS.md, "Bluesky"."""
 
-from socialdesk.connectors.base import ConnectorError, Delivered, DeliveryError, Fetched
+from socialdesk.connectors.base import ConnectorError, Delivered, DeliveryError, Fetched, Setting
 from socialdesk.connectors.bluesky import listen, moderation, reply
 from socialdesk.connectors.bluesky.session import Bluesky
 
@@ -13,6 +13,19 @@ def delivery_error(error: ConnectorError) -> DeliveryError:
 
 class BlueskyConnector:
     name = "bluesky"
+    label = "A Bluesky account"
+    channels = ("bluesky",)
+    settings = (
+        Setting("service", "Server", "The account's PDS; empty for bsky.social",
+                required=False),
+        Setting("app_password", "App password", "Settings → Privacy and security → App "
+                "passwords; allow direct messages for private replies. Never the account's "
+                "own password", secret=True),
+        Setting("keywords", "Keywords to listen for", "Comma-separated search terms",
+                required=False, kind="list"),
+        Setting("backfill_hours", "Hours to look back at first", required=False,
+                kind="number"),
+    )
 
     def check(self, account) -> str:
         bsky = Bluesky(account, fresh=True)
@@ -56,15 +69,13 @@ class BlueskyConnector:
         except ConnectorError as e:
             raise delivery_error(e) from None
 
-    def hide(self, account, external_id: str) -> None:
-        """Hide a reply in one of the brand's threads (the thread gate's hiddenReplies)."""
+    def moderate(self, account, action: str, channel: str, external_id: str) -> None:
+        """Hide or show again a reply in the brand's thread; delete the brand's post."""
         try:
-            moderation.set_hidden(Bluesky(account), external_id, True)
-        except ConnectorError as e:
-            raise delivery_error(e) from None
-
-    def unhide(self, account, external_id: str) -> None:
-        try:
-            moderation.set_hidden(Bluesky(account), external_id, False)
+            bsky = Bluesky(account)
+            if action == "delete":
+                moderation.delete_own(bsky, external_id)
+            else:
+                moderation.set_hidden(bsky, external_id, action == "hide")
         except ConnectorError as e:
             raise delivery_error(e) from None

@@ -39,3 +39,14 @@ def set_hidden(bsky, uri: str, hidden: bool) -> None:
     if swap:
         data["swapRecord"] = swap  # refused if the gate changed meanwhile: try again
     bsky.call(lambda c: c.com.atproto.repo.put_record(data=data))
+
+
+def delete_own(bsky, uri: str) -> None:
+    """Delete one of the brand's posts. Deleting a record that is gone already
+    succeeds: the repository simply has no such record."""
+    prefix = f"at://{bsky.did}/app.bsky.feed.post/"
+    if not uri.startswith(prefix):
+        raise ConnectorError("only the brand's own posts can be deleted",
+                             ConnectorError.PERMANENT)
+    bsky.call(lambda c: c.com.atproto.repo.delete_record(data={
+        "repo": bsky.did, "collection": "app.bsky.feed.post", "rkey": uri[len(prefix):]}))
