@@ -6,7 +6,15 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from socialdesk.lib.env import data_dir, database_from_url, env, env_bool, env_int, sqlite_database
+from socialdesk.lib.env import (
+    data_dir,
+    database_from_url,
+    env,
+    env_bool,
+    env_int,
+    kept_key,
+    sqlite_database,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
@@ -17,13 +25,9 @@ SECRET_KEY = env("SECRET_KEY")
 if not SECRET_KEY:
     # A per-installation key kept in the data directory: sessions survive
     # restarts, and no key is ever committed.
-    key_file = DATA_DIR / "secret_key"
-    if not key_file.exists():
-        from django.core.management.utils import get_random_secret_key
+    from django.core.management.utils import get_random_secret_key
 
-        key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
-    SECRET_KEY = key_file.read_text().strip()
+    SECRET_KEY = kept_key(DATA_DIR / "secret_key", get_random_secret_key)
 
 # Keys that encrypt channel credentials and webhook secrets at rest
 # (connectors.credentials): Fernet keys, comma-separated, the first encrypting
@@ -34,13 +38,10 @@ if not SECRET_KEY:
 # the same keys.
 CREDENTIALS_KEYS = [k.strip() for k in env("CREDENTIALS_KEYS", "").split(",") if k.strip()]
 if not CREDENTIALS_KEYS:
-    credentials_key_file = DATA_DIR / "credentials_key"
-    if not credentials_key_file.exists():
-        from base64 import urlsafe_b64encode
+    from base64 import urlsafe_b64encode
 
-        credentials_key_file.write_text(urlsafe_b64encode(os.urandom(32)).decode())
-        credentials_key_file.chmod(0o600)
-    CREDENTIALS_KEYS = [credentials_key_file.read_text().strip()]
+    CREDENTIALS_KEYS = [kept_key(DATA_DIR / "credentials_key",
+                                 lambda: urlsafe_b64encode(os.urandom(32)).decode())]
 
 ALLOWED_HOSTS = [h for h in env("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o for o in env("CSRF_TRUSTED_ORIGINS", "").split(",") if o]

@@ -59,6 +59,24 @@ POSTGRES_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_inter
 POSTGRES_LOCK_TIMEOUT = "60s"
 
 
+def kept_key(path: Path, make) -> str:
+    """A key kept in a file of the data directory, made by `make()` the first time.
+    Processes that start together (a first `serve` and `worker`, two test runs)
+    all get the same key: it is written to a file of its own, then linked into
+    place, which fails for all but the first."""
+    if not path.exists():
+        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        temp.write_text(make())
+        temp.chmod(0o600)
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another process made it first: theirs is the key
+        finally:
+            temp.unlink()
+    return path.read_text().strip()
+
+
 def database_from_url(url: str) -> dict:
     """Django DATABASES entry for a sqlite:/// or postgres:// URL.
 

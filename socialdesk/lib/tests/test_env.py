@@ -1,8 +1,11 @@
 """DATABASE_URL: what each kind of URL becomes in Django's DATABASES."""
 
+import os
+from concurrent.futures import ProcessPoolExecutor
+
 import pytest
 
-from socialdesk.lib.env import POSTGRES_CONNECT_TIMEOUT, database_from_url
+from socialdesk.lib.env import POSTGRES_CONNECT_TIMEOUT, database_from_url, kept_key
 
 
 def test_a_postgres_url_keeps_its_query_options():
@@ -103,3 +106,17 @@ def test_it_rejects_an_unsupported_scheme_naming_the_ones_it_takes(url):
 def test_it_rejects_a_url_it_cannot_parse_naming_the_variable():
     with pytest.raises(ValueError, match="DATABASE_URL"):
         database_from_url("postgres://desk:pass@db.internal:99999/desk")
+
+
+def test_processes_that_start_together_keep_one_key(tmp_path):
+    path = tmp_path / "secret_key"
+    with ProcessPoolExecutor(4) as pool:
+        keys = list(pool.map(_make_key, [path] * 8))
+    assert len(set(keys)) == 1 and keys[0] == path.read_text().strip()
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"], "no temp file left"
+    assert kept_key(path, lambda: "another") == keys[0]
+
+
+def _make_key(path):
+    return kept_key(path, lambda: os.urandom(16).hex())
