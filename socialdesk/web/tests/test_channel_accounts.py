@@ -159,3 +159,16 @@ def test_pause_resume_and_remove(admin, tmp_path):
     assert verbs == ["account.connected", "account.paused", "account.resumed",
                      "account.removed"]
     assert Event.objects.last().data["handle"] == "brand"  # what was removed stays on record
+
+
+@pytest.mark.parametrize("kind", ["folder", "email", "mastodon", "bluesky"])
+def test_every_connector_has_a_connect_form_asking_for_its_settings(admin, kind):
+    from socialdesk.connectors.accounts import kinds
+
+    found = kinds()[kind]
+    page = admin.get(reverse("web:channel_account_connect", args=[kind])).content.decode()
+    assert found.label in page
+    for setting in found.settings:
+        assert f'name="s_{setting.name}"' in page and setting.label in page
+        if setting.secret:
+            assert f'type="password" name="s_{setting.name}"' in page
