@@ -2,8 +2,8 @@
 
 Builds the demo desk (the bundled sample and Brightkettle's org chart) in a
 temporary data directory, serves it on a free port, and saves 1280×800 PNGs of
-the inbox, a case, the approvals page, the report, a contact's profile and the
-response policy.
+the inbox, a case, the approvals page, the report, a contact's profile, the
+response policy and the channel accounts.
 
     python scripts/screenshots.py [--out docs/screenshots]
 
@@ -125,7 +125,8 @@ def shoot(base: str, demo: dict, out: Path) -> list[Path]:
              ("admin", "approvals.png", "/approvals/"),
              ("admin", "report.png", "/reports/"),
              ("admin", "contact.png", f"/contacts/{demo['contact']}/"),
-             ("admin", "policy.png", "/policy/")]
+             ("admin", "policy.png", "/policy/"),
+             ("admin", "channels.png", "/channels/")]
     saved = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
