@@ -19,7 +19,7 @@ from socialdesk.accounts.models import User
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.actions import ActionError
 from socialdesk.cases.models import Case, Moderation
-from socialdesk.cases.outbox import SENDING_TIMEOUT, requeue_after
+from socialdesk.cases.outbox import SENDING_TIMEOUT, requeue, requeue_after
 from socialdesk.cases.tasks import moderate
 from socialdesk.connectors import channels
 from socialdesk.ingestion.models import Post
@@ -54,6 +54,11 @@ def latest_by_post(case: Case) -> dict[int, Moderation]:
     return {item.post_id: item for item in items}
 
 
+def last_for(post: Post) -> Moderation | None:
+    """The last thing asked of the platform for this post."""
+    return Moderation.objects.filter(post=post).order_by("-created_at", "-id").first()
+
+
 def offered(post: Post, last: Moderation | None) -> list[str]:
     """What an agent may ask for this post now (nothing while one is pending)."""
     if last is not None and last.status in PENDING:
@@ -79,7 +84,7 @@ def do_request_moderation(case: Case, post: Post, action: str, actor: User,
                           "hiding criticism makes it louder.")
     if len(reason) > MAX_REASON:
         raise ActionError(f"The reason is {len(reason)} characters; keep it under {MAX_REASON}.")
-    last = Moderation.objects.filter(post=post).order_by("-created_at", "-id").first()
+    last = last_for(post)
     if action not in offered(post, last):
         if last is not None and last.status in PENDING:
             raise ActionError("Something is being done to this post already: wait for it.")
@@ -124,12 +129,5 @@ def do_sweep_moderations(now: datetime | None = None) -> int:
                                        status_at__lt=now - requeue_after())
              | Moderation.objects.filter(status=Moderation.Status.SENDING,
                                          status_at__lt=now - SENDING_TIMEOUT))
-    requeued = 0
-    for item_id, status, status_at in stale.values_list("id", "status", "status_at"):
-        if Moderation.objects.filter(pk=item_id, status=status, status_at=status_at).update(
-                status=Moderation.Status.QUEUED, status_at=now):
-            if not queue.enqueue(moderate, item_id):
-                break  # the broker is down: a later sweep
-            requeued += 1
-    return requeued
+    return requeue(stale, moderate, now)
 

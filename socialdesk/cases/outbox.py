@@ -50,21 +50,29 @@ def requeue_after() -> timedelta:
     return timedelta(seconds=settings.SWEEP_GRACE_SECONDS)
 
 
+def requeue(stale, task, now: datetime) -> int:
+    """Queue `task` again for each outbox item of `stale` (replies, moderations), set
+    back to queued. Each is claimed on its status and status_at: two overlapping
+    sweeps queue it once. A second message would do no harm either: delivery claims
+    the item before it sends. Stops when the broker is down (a later sweep goes on);
+    how many were queued."""
+    model, queued = stale.model, 0
+    for pk, status, status_at in stale.values_list("id", "status", "status_at"):
+        if model.objects.filter(pk=pk, status=status, status_at=status_at).update(
+                status=model.Status.QUEUED, status_at=now):
+            if not queue.enqueue(task, pk):
+                break
+            queued += 1
+    return queued
+
+
 def do_sweep_outbox(now: datetime | None = None) -> OutboxSweep:
     from socialdesk.cases.tasks import deliver_reply
 
     now = now or timezone.now()
     sweep = OutboxSweep()
     stale = Reply.objects.filter(status=Reply.Status.QUEUED, status_at__lt=now - requeue_after())
-    for reply_id, status_at in stale.values_list("id", "status_at"):
-        # Claimed on status_at: two overlapping sweeps queue a reply once. A second
-        # message for the same reply would do no harm either: delivery claims the
-        # reply before it sends.
-        if Reply.objects.filter(pk=reply_id, status=Reply.Status.QUEUED,
-                                status_at=status_at).update(status_at=now):
-            if not queue.enqueue(deliver_reply, reply_id):
-                break  # the broker is down: these wait for a later sweep
-            sweep.requeued += 1
+    sweep.requeued = requeue(stale, deliver_reply, now)
     left = Reply.objects.filter(status=Reply.Status.SENDING, status_at__lt=now - SENDING_TIMEOUT)
     for reply_id in left.values_list("id", flat=True):
         _recover(reply_id, now, sweep)

@@ -28,6 +28,15 @@ def retry_delay(attempts: int) -> float:
     return min(300, 5 * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
 
 
+def next_try(error: DeliveryError, attempts: int) -> float | None:
+    """Seconds before trying again after `error`, at least what the platform asked
+    for (a rate limit); None when this was the last try (not retryable, or
+    MAX_ATTEMPTS made)."""
+    if not error.retryable or attempts >= MAX_ATTEMPTS:
+        return None
+    return max(error.retry_after or 0, retry_delay(attempts))
+
+
 def outgoing_for(reply: Reply, tag: str = "") -> Outgoing:
     return Outgoing(
         reply_id=reply.pk, channel=reply.case.channel, text=reply.text,
@@ -57,16 +66,15 @@ def deliver_reply(self, reply_id: int) -> str:
         connector, account = delivery_for(reply.case.channel, reply.in_reply_to.account)
         delivered = connector.deliver(account, outgoing_for(reply, tag))
     except DeliveryError as e:
-        final = not e.retryable or reply.attempts >= MAX_ATTEMPTS
+        wait = next_try(e, reply.attempts)
         Reply.objects.filter(pk=reply.pk).update(
-            status=Reply.Status.FAILED if final else Reply.Status.QUEUED,
+            status=Reply.Status.FAILED if wait is None else Reply.Status.QUEUED,
             status_at=timezone.now(), last_error=str(e))
-        do_record("reply.failed" if final else "reply.retrying", case=reply.case,
+        do_record("reply.failed" if wait is None else "reply.retrying", case=reply.case,
                   reply=reply.pk, error=str(e), attempt=reply.attempts)
-        if final:
+        if wait is None:
             return "failed"
-        # A platform that said how long to wait (a rate limit) is waited for.
-        raise self.retry(countdown=max(e.retry_after or 0, retry_delay(reply.attempts))) from e
+        raise self.retry(countdown=wait) from e
     record_sent(reply, delivered.external_id, delivered.url)
     return "sent"
 
@@ -121,16 +129,16 @@ def moderate(self, moderation_id: int) -> str:
                                 retryable=False)
         connector.moderate(account, item.action, item.post.channel, item.post.external_id)
     except DeliveryError as e:
-        final = not e.retryable or item.attempts >= MAX_ATTEMPTS
+        wait = next_try(e, item.attempts)
         Moderation.objects.filter(pk=item.pk).update(
-            status=Moderation.Status.FAILED if final else Moderation.Status.QUEUED,
+            status=Moderation.Status.FAILED if wait is None else Moderation.Status.QUEUED,
             status_at=timezone.now(), last_error=str(e))
-        do_record(f"post.{item.action}_failed" if final else "post.moderation_retrying",
+        do_record(f"post.{item.action}_failed" if wait is None else "post.moderation_retrying",
                   case=item.case, post=item.post_id, moderation=item.pk, error=str(e),
                   attempt=item.attempts)
-        if final:
+        if wait is None:
             return "failed"
-        raise self.retry(countdown=max(e.retry_after or 0, retry_delay(item.attempts))) from e
+        raise self.retry(countdown=wait) from e
     Moderation.objects.filter(pk=item.pk).update(status=Moderation.Status.DONE,
                                                  status_at=timezone.now(), last_error="")
     do_record(f"post.{item.action}_done", case=item.case, actor=item.requested_by,

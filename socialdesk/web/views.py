@@ -356,7 +356,7 @@ def moderate_view(request, case_id: int, post_id: int):
     action = request.POST.get("action", "")
     try:
         if action == "retry":
-            last = moderation.latest_by_post(case).get(post.pk)
+            last = moderation.last_for(post)
             if last is None:
                 raise actions.ActionError("Nothing was asked for this post.")
             moderation.do_retry_moderation(last, request.user)
