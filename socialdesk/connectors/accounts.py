@@ -44,18 +44,25 @@ class Kind:
 
 def kinds() -> dict[str, Kind]:
     """The connectors that hear posts, by name."""
-    found = {}
-    for name in registry.CONNECTORS:
+    found = (kind_named(name) for name in registry.CONNECTORS)
+    return {kind.name: kind for kind in found if kind is not None}
+
+
+def kind_named(name: str) -> Kind | None:
+    """The connector of that name, if there is one and it hears posts. Only it is
+    loaded: an account's page imports no other platform's library."""
+    try:
         connector = registry.load(name)
-        if hasattr(connector, "fetch"):
-            found[name] = Kind(name, connector.label,
-                               tuple(connector.channels) or tuple(channels.NAMES),
-                               tuple(connector.settings), hasattr(connector, "deliver"))
-    return found
+    except LookupError:
+        return None
+    if not hasattr(connector, "fetch"):
+        return None
+    return Kind(name, connector.label, tuple(connector.channels) or tuple(channels.NAMES),
+                tuple(connector.settings), hasattr(connector, "deliver"))
 
 
 def kind_of(account: ChannelAccount) -> Kind | None:
-    return kinds().get(account.listener)
+    return kind_named(account.listener) if account.listener else None
 
 
 def clean_settings(kind: Kind, given: dict, keep: dict | None = None) -> tuple[dict, dict]:

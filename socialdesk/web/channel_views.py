@@ -75,7 +75,7 @@ def _denied(request):
 
 
 def _kind(name: str) -> Kind:
-    found = accounts.kinds().get(name)
+    found = accounts.kind_named(name)
     if found is None:
         raise Http404("no such connector")
     return found
