@@ -26,8 +26,9 @@ class Event(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT
     )
     verb = models.CharField(max_length=64)
+    # Indexed by (case, at) below.
     case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="events")
+                             related_name="events", db_index=False)
     data = models.JSONField(default=dict, blank=True)
 
     objects = EventQuerySet.as_manager()

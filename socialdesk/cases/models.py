@@ -32,12 +32,15 @@ class Case(models.Model):
     # Agents' own labels ("refund", "spam", ...), lower case, set from the case
     # page or by bulk action.
     tags = models.JSONField(default=list, blank=True)
-    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="cases")
+    # The composite indexes below begin with these keys and serve their lookups: a
+    # single-column index of its own would be one more to write per case.
+    contact = models.ForeignKey("contacts.Contact", on_delete=models.PROTECT, related_name="cases",
+                                db_index=False)
     team = models.ForeignKey("accounts.Team", null=True, on_delete=models.PROTECT,
-                             related_name="cases")
+                             related_name="cases", db_index=False)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="assigned_cases",
+        related_name="assigned_cases", db_index=False,
     )
     subject = models.CharField(max_length=200)
     routing_rule = models.CharField(max_length=64, blank=True)
@@ -321,7 +324,9 @@ class SlaClock(models.Model):
         MISSED = "missed", "Missed"
         CLOSED = "closed", "Closed"  # a reply window that passed or was answered
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks")
+    # Indexed by (case, kind) below.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="clocks",
+                             db_index=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     policy = models.CharField(max_length=64, blank=True)
     state = models.CharField(max_length=8, choices=State.choices, default=State.ACTIVE)

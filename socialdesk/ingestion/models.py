@@ -50,8 +50,10 @@ class Post(models.Model):
     # was processed); the sweeper leaves it, `socialdesk process --retry-failed`
     # tries again.
     process_error = models.TextField(blank=True, default="")
+    # Indexed by (case, created_at) below.
     case = models.ForeignKey(
-        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts"
+        "cases.Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="posts",
+        db_index=False,
     )
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL

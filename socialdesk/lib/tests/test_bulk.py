@@ -143,3 +143,19 @@ def test_concurrent_inserts_of_overlapping_keys_store_each_key_once(transactiona
         assert len(reported) == len(dict(reported))
         assert dict(reported) == {key: pk for key, pk in stored().items()
                                   if key[1].startswith(f"r{round_}-")}
+
+
+def test_sqlite_datetimes_are_naive_utc_text_whatever_came_before():
+    from zoneinfo import ZoneInfo
+
+    from socialdesk.lib.bulk import _sqlite_datetime
+
+    at = datetime(2026, 3, 1, 12, 30, 15, 5, tzinfo=UTC)
+    paris = datetime(2026, 3, 1, 13, 30, 15, 5, tzinfo=ZoneInfo("Europe/Paris"))
+    naive = datetime(2026, 3, 1, 9, 0)
+    # Repeats of one value (a batch's `now`) and values in between, in any order.
+    for value, text in [(at, "2026-03-01 12:30:15.000005"), (at, "2026-03-01 12:30:15.000005"),
+                        (paris, "2026-03-01 12:30:15.000005"), (naive, "2026-03-01 09:00:00"),
+                        (None, None), (naive, "2026-03-01 09:00:00"),
+                        (at + timedelta(seconds=1), "2026-03-01 12:30:16.000005")]:
+        assert _sqlite_datetime(value) == text
