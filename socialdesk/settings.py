@@ -251,6 +251,10 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 # Posts are processed in batches of this size: the models and the database
 # are far faster per post in bulk.
 PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 1000)
+# Scale-out: a worker whose task brings fewer posts takes other posts waiting
+# on the same channels along, up to this many in all (a backlog of small
+# tasks is worked off in large batches); 0 keeps each task to its own posts.
+WORKER_BATCH_SIZE = env_int("WORKER_BATCH_SIZE", PIPELINE_BATCH_SIZE)
 # Processes that share the triage of a large batch in the embedded mode (see
 # triage/spread.py); Celery workers are the parallelism of the scale-out mode.
 TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_count() or 1, 4))

@@ -198,8 +198,9 @@ def link_parents(rows: list[PostRow]) -> None:
 _FILING_LOCK = 0x5D0C
 
 
-def lock_filing(post_ids: list[int]) -> None:
-    """Hold, until the transaction ends, the filing of posts on these posts' channels.
+def lock_filing(post_ids: list[int]) -> list[str]:
+    """Hold, until the transaction ends, the filing of posts on these posts' channels;
+    returns the channels (PostgreSQL; nothing on SQLite).
 
     Filing reads what earlier filings decided (a parent's case, the replies
     processed before their parent, a person's open cases) and may change it;
@@ -208,10 +209,29 @@ def lock_filing(post_ids: list[int]) -> None:
     order, so that no two filings wait on each other. SQLite has one writer.
     """
     if connection.vendor != "postgresql" or not post_ids:
-        return
+        return []
     channels = sorted(set(Post.objects.filter(id__in=post_ids)
                           .values_list("channel", flat=True).distinct()))
     keys = sorted({zlib.crc32(channel.encode()) - 2**31 for channel in channels})
     with connection.cursor() as cursor:
         for key in keys:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_FILING_LOCK, key])
+    return channels
+
+
+def claim_waiting(channels: list[str], exclude: list[int], limit: int) -> list[int]:
+    """Up to `limit` posts on these channels queued for the workers and waiting
+    unprocessed (not set aside), oldest first, locked until the transaction ends;
+    rows another transaction holds are skipped (PostgreSQL).
+
+    The caller holds the channels' filing locks (`lock_filing`), so that no
+    filing waits on these rows while this one waits on it. Posts not yet
+    stamped as queued are left to their request, which is about to stamp them
+    (and would wait for these locks), or to the sweeper."""
+    if connection.vendor != "postgresql" or not channels or limit < 1:
+        return []
+    return list(unprocessed_posts().filter(channel__in=channels, queued_at__isnull=False)
+                .exclude(id__in=exclude)
+                .order_by("id")
+                .select_for_update(skip_locked=True, of=("self",), no_key=True)
+                .values_list("id", flat=True)[:limit])

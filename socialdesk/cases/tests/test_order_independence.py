@@ -306,3 +306,47 @@ def test_one_file_imported_twice_at_once_files_as_one_clean_run(teams, settings)
         _side_by_side(*lanes)
         process_backlog()
         assert_same(_unrenamed(outcome(list(back)), back), clean)
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_taking_waiting_posts_along_file_as_one_clean_run(teams, settings):
+    """Scale-out: everything stored and queued first, as tasks of a few posts; two
+    workers work the tasks off at once, each taking the posts waiting on its
+    task's channels into its batch (pipeline.process_with_waiting)."""
+    from socialdesk.pipeline import process_with_waiting
+
+    settings.TRIAGE_PROCESSES = 1
+    active_policy()
+    for seed in range(6):
+        rng = random.Random(200 + seed)
+        settings.WORKER_BATCH_SIZE = rng.randint(2, 6)
+        posts = _seeded(rng)
+        clean = _clean(posts, seed)
+        mixed, back = _renamed(posts, f"w{seed}")
+        rng.shuffle(mixed)
+        ids = []
+        for batch in split(mixed, [rng.random() < 0.4 for _ in mixed]):
+            stored = do_store_posts(records(batch)).created
+            Post.objects.filter(id__in=stored).update(queued_at=datetime.now(UTC))
+            ids.append(stored)
+        lanes = [ids[0::2], ids[1::2]]
+        barrier, errors = threading.Barrier(2), []
+
+        def work(tasks):
+            try:
+                barrier.wait()
+                for task in tasks:
+                    process_with_waiting(task)
+            except Exception as e:  # reported by the test
+                errors.append(e)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=work, args=(lane,)) for lane in lanes]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        assert_same(_unrenamed(outcome(list(back)), back), clean)
