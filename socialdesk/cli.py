@@ -143,6 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                   "runs the clock.", file=sys.stderr)
             return 2
         if verb == "scheduler":
+            if settings.WATCH_ACCOUNTS and not wants_help:
+                # Accounts whose platform says when something arrives (IMAP
+                # IDLE) are watched here, once for all; their fetches go to workers.
+                from socialdesk.connectors.watching import Watchers
+
+                Watchers().start()
             # The schedule lives in settings (CELERY_BEAT_SCHEDULE); beat's own
             # state file goes to the data directory.
             app.start(["beat", "--loglevel=INFO",

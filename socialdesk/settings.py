@@ -276,6 +276,9 @@ if TRIAGE_TIER not in ("fast", "accurate", "cascade"):
 # cases): Celery beat runs it in the scale-out mode (`socialdesk scheduler`),
 # a thread of `socialdesk serve` in the embedded mode.
 CLOCK_INTERVAL_SECONDS = env_int("CLOCK_INTERVAL_SECONDS", 30)
+# Accounts whose platform says when something arrives (IMAP IDLE) are fetched at
+# once (connectors.watching), besides their polls; in the process that runs the clock.
+WATCH_ACCOUNTS = env_bool("WATCH_ACCOUNTS", True)
 CELERY_BEAT_SCHEDULE = {
     "clock": {"task": "cases.tick_clock", "schedule": float(CLOCK_INTERVAL_SECONDS)},
     # Computed contact tags lapse when the posts behind them grow old.

@@ -147,3 +147,18 @@ class Moderates(Protocol):
         the platform refuses. Doing it twice must do no harm: a post already hidden
         or already deleted counts as done."""
         ...
+
+
+@runtime_checkable
+class Watches(Protocol):
+    """A listener that can be told by the platform when something arrives (IMAP
+    IDLE, a streaming API), so that the account is fetched at once rather than at
+    its next poll. The fetch stays the listener's own: a watch only says when."""
+
+    def watch(self, account, stopping, woke) -> None:
+        """Hold a connection to the platform until `stopping` (a threading.Event)
+        is set, calling `woke()` once on connecting (what arrived while nobody
+        watched) and whenever the platform says something arrived. ConnectorError
+        when the connection fails or the platform cannot be watched; the caller
+        tries again later and polling goes on meanwhile."""
+        ...

@@ -4,10 +4,11 @@ and external id; bad items reported; processed, or queued for the workers).
 
 The checkpoint moves only after the posts fetched before it are stored: a crash in
 between fetches them again, and they come back as duplicates, so nothing is lost
-and nothing is stored twice. Overlapping ticks each claim an account before they
-fetch (a conditional update of next_poll_at), so an account is fetched once at a
-time. Errors keep their kind: a retryable one (the platform down, a rate limit)
-is tried again after the wait the platform asked for, or the account's interval;
+and nothing is stored twice. Every fetch first claims the account (a conditional
+update of `claimed_until`), so an account is fetched once at a time, whether the
+clock, an admin's "Fetch now" or a platform's news (connectors.watching) asked.
+Errors keep their kind: a retryable one (the platform down, a rate limit) is
+tried again after the wait the platform asked for, or the account's interval;
 one that needs new credentials or a change of settings stops fetching until an
 admin acts, with the platform's message on the account.
 """
@@ -59,7 +60,7 @@ def fetch_now(account: ChannelAccount) -> tuple[bool, str]:
     what came of it, in words."""
     if not account.listener or not account.is_active:
         return False, f"{account} is paused or hears nothing: resume it first"
-    report = do_poll_account(account)
+    report = do_poll_account(account, anytime=True)
     if report is None:
         return False, f"{account}: a fetch is under way already"
     if report.error:
@@ -89,11 +90,36 @@ def do_poll_due(now: datetime | None = None) -> int:
     return polled
 
 
-def _claim(account: ChannelAccount, now: datetime) -> bool:
-    """Hold the account for one fetch (a conditional update: two ticks, one claim)."""
-    return bool(ChannelAccount.objects.filter(
-        pk=account.pk, next_poll_at=account.next_poll_at, last_polled_at=account.last_polled_at
-    ).update(next_poll_at=now + CLAIM))
+def do_hear_now(account_id: int, now: datetime | None = None) -> bool:
+    """The platform said something arrived for the account (connectors.watching):
+    fetch it now (embedded) or hand it to a worker (scale-out), through the same
+    claim as the clock's poll. False when another fetch holds the account, whose
+    reading may have begun before the news: the caller tries again shortly."""
+    now = now or timezone.now()
+    account = ChannelAccount.objects.filter(pk=account_id, is_active=True).exclude(
+        listener="").first()
+    if account is None:
+        return True  # paused or removed meanwhile: nothing to hear
+    if not settings.SCALE_OUT:
+        return do_poll_account(account, now, anytime=True) is not None
+    if not _claim(account, now, anytime=True):
+        return False
+    # A lost message leaves the claim to lapse, and the clock's poll to fetch.
+    queue.enqueue(poll_account, account.pk, now.isoformat())
+    return True
+
+
+def _claim(account: ChannelAccount, now: datetime, anytime: bool = False) -> bool:
+    """Hold the account for one fetch, unless another holds it (a conditional update:
+    two callers, one claim). Unless `anytime`, only while the account is as it was
+    read when found due: a tick that read it before an overlapping tick's fetch
+    ended does not fetch it again."""
+    free = ChannelAccount.objects.filter(Q(claimed_until__isnull=True)
+                                         | Q(claimed_until__lte=now), pk=account.pk)
+    if not anytime:
+        free = free.filter(next_poll_at=account.next_poll_at,
+                           last_polled_at=account.last_polled_at)
+    return bool(free.update(claimed_until=now + CLAIM))
 
 
 @shared_task(name="connectors.poll_account", ignore_result=True)
@@ -101,18 +127,18 @@ def poll_account(account_id: int, claimed_at: str) -> None:
     """A worker's fetch of an account the clock claimed at `claimed_at`; nothing when
     the claim is no longer that one (it lapsed and another fetch took the account)."""
     claimed_at = datetime.fromisoformat(claimed_at)
-    account = ChannelAccount.objects.filter(pk=account_id, next_poll_at=claimed_at + CLAIM,
+    account = ChannelAccount.objects.filter(pk=account_id, claimed_until=claimed_at + CLAIM,
                                             is_active=True).first()
     if account is not None:
         do_poll_account(account, claimed=True)
 
 
 def do_poll_account(account: ChannelAccount, now: datetime | None = None,
-                    claimed: bool = False) -> PollReport | None:
+                    claimed: bool = False, anytime: bool = False) -> PollReport | None:
     """Fetch what the account's listener has, store it, move the checkpoint. None
-    when another tick holds the account."""
+    when another fetch holds the account (see `_claim` for `anytime`)."""
     now = now or timezone.now()
-    if not claimed and not _claim(account, now):
+    if not claimed and not _claim(account, now, anytime):
         return None
     report = PollReport()
     checkpoint = dict(account.checkpoint)
@@ -146,14 +172,15 @@ def do_poll_account(account: ChannelAccount, now: datetime | None = None,
         retry = timedelta(seconds=e.retry_after) if e.retry_after else wait
         ChannelAccount.objects.filter(pk=account.pk).update(
             last_polled_at=now, last_error=str(e)[:2000], error_kind=e.kind,
-            next_poll_at=None if stop else now + retry)
+            next_poll_at=None if stop else now + retry, claimed_until=None)
         if account.error_kind != e.kind or account.last_error != str(e)[:2000]:
             do_record("account.fetch_failed", account=account.pk, channel=account.channel,
                       handle=account.handle, kind=e.kind, error=str(e)[:500])
         logger.warning("fetching for %s failed (%s): %s", account, e.kind, e)
         return report
     ChannelAccount.objects.filter(pk=account.pk).update(
-        last_polled_at=now, next_poll_at=now + wait, last_error="", error_kind="")
+        last_polled_at=now, next_poll_at=now + wait, last_error="", error_kind="",
+        claimed_until=None)
     if report.rejected:
         do_record("account.items_rejected", account=account.pk, channel=account.channel,
                   handle=account.handle, count=len(report.rejected),

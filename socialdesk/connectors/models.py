@@ -30,6 +30,9 @@ class ChannelAccount(models.Model):
     # needs new credentials or its settings fixed).
     next_poll_at = models.DateTimeField(null=True, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
+    # A fetch holds the account until then: set when one starts, cleared when it
+    # ends, lapsing if its process died (connectors.listening).
+    claimed_until = models.DateTimeField(null=True, blank=True)
     # The last fetch's error, as the platform gave it, and its kind
     # (connectors.base.ConnectorError); empty after a fetch that worked.
     last_error = models.TextField(blank=True)

@@ -238,7 +238,12 @@ def _unrenamed(result, back):
     }
 
 
-def _side_by_side(*lanes):
+def _import(batch):
+    ingest(records(batch))
+
+
+def _side_by_side(*lanes, step=_import):
+    """Each lane's batches given to `step` one after another, the lanes at once."""
     barrier = threading.Barrier(len(lanes))
     errors = []
 
@@ -246,7 +251,7 @@ def _side_by_side(*lanes):
         try:
             barrier.wait()
             for batch in batches:
-                ingest(records(batch))
+                step(batch)
         except Exception as e:  # reported by the test
             errors.append(e)
         finally:
@@ -330,23 +335,5 @@ def test_two_workers_taking_waiting_posts_along_file_as_one_clean_run(teams, set
             stored = do_store_posts(records(batch)).created
             Post.objects.filter(id__in=stored).update(queued_at=datetime.now(UTC))
             ids.append(stored)
-        lanes = [ids[0::2], ids[1::2]]
-        barrier, errors = threading.Barrier(2), []
-
-        def work(tasks):
-            try:
-                barrier.wait()
-                for task in tasks:
-                    process_with_waiting(task)
-            except Exception as e:  # reported by the test
-                errors.append(e)
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=work, args=(lane,)) for lane in lanes]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        assert not errors, errors
+        _side_by_side(ids[0::2], ids[1::2], step=process_with_waiting)
         assert_same(_unrenamed(outcome(list(back)), back), clean)

@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 # included, are held in memory until they are stored.
 MAX_BATCH = 100
 FETCH_CHUNK = 20
+# Seconds one IMAP IDLE lasts before it is re-issued (RFC 2177: at most 29 minutes).
+WATCH_SECONDS = 60
 
 
 class EmailConnector:
@@ -101,6 +103,26 @@ class EmailConnector:
         return Fetched(records=records, rejected=rejected, more=len(waiting) > len(batch),
                        checkpoint={"folder": mail.folder, "uidvalidity": validity,
                                    "uid": batch[-1] if batch else last})
+
+    def watch(self, account, stopping, woke) -> None:
+        """IMAP IDLE on the account's folder (RFC 2177): `woke()` when the server
+        announces new messages. IDLE is re-issued every WATCH_SECONDS, so that a
+        stop is noticed and no server or firewall drops a connection that seems
+        idle; the server's announcements in between wait in its answer."""
+        mail = mail_settings(account)
+        with signed_in(mail) as box:
+            if "IDLE" not in box.client.capabilities:
+                raise ConnectorError(f"{mail.imap.host} does not offer IMAP IDLE: the mailbox "
+                                     "is polled only", ConnectorError.PERMANENT)
+            box.folder.set(mail.folder, readonly=True)
+            woke()
+            while not stopping.is_set():
+                said = box.idle.wait(timeout=WATCH_SECONDS)
+                # An arrival announced outside IDLE (while the desk fetched) is kept
+                # by imaplib with the answer to the next command.
+                before = box.client.untagged_responses.pop("EXISTS", None)
+                if before or any(b" EXISTS" in line for line in said):
+                    woke()
 
     def _read(self, box, message, mail: MailSettings, validity: int, records: list,
               rejected: list) -> None:

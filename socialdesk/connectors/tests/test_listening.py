@@ -99,7 +99,8 @@ def test_a_crash_before_the_checkpoint_is_saved_stores_nothing_twice(teams, fold
     assert Post.objects.count() == 3
 
     # The claim lapses; the next fetch reads the same lines again.
-    ChannelAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())
+    lapsed = timezone.now() - timedelta(seconds=1)
+    ChannelAccount.objects.filter(pk=account.pk).update(next_poll_at=lapsed, claimed_until=lapsed)
     account.refresh_from_db()
     report = listening.do_poll_account(account)
     assert (report.fetched, report.created, report.duplicates) == (3, 0, 3)
@@ -144,6 +145,23 @@ def test_an_account_is_fetched_by_one_tick_at_a_time(failing):
     stale = ChannelAccount.objects.get(pk=failing.pk)
     assert listening.do_poll_account(failing) is not None
     assert listening.do_poll_account(stale) is None  # the other tick's view: already claimed
+
+
+def test_fetch_now_waits_for_a_fetch_under_way_and_not_for_the_schedule(account, folder):
+    drop(folder, "a.jsonl", [post(1)])
+    now = timezone.now()
+    # Not due for an hour, and held by a fetch that started a moment ago.
+    ChannelAccount.objects.filter(pk=account.pk).update(
+        next_poll_at=now + timedelta(hours=1), claimed_until=now + listening.CLAIM)
+    account.refresh_from_db()
+    worked, said = listening.fetch_now(account)
+    assert not worked and "under way" in said and Post.objects.count() == 0
+
+    ChannelAccount.objects.filter(pk=account.pk).update(claimed_until=None)
+    account.refresh_from_db()
+    assert listening.fetch_now(account)[0] and Post.objects.count() == 1
+    account.refresh_from_db()
+    assert account.claimed_until is None and account.next_poll_at > now
 
 
 def test_a_missing_folder_is_a_setting_to_fix(account, folder):

@@ -90,8 +90,7 @@ def test_a_worker_batch_size_of_zero_keeps_a_task_to_its_posts(db, worker):
 
 
 @needs_postgresql
-@pytest.mark.django_db(transaction=True)
-def test_posts_another_transaction_holds_are_skipped_not_waited_for(worker):
+def test_posts_another_transaction_holds_are_skipped_not_waited_for(transactional_db, worker):
     ids = queued("x", 10)
     held, go_on = threading.Event(), threading.Event()
 

@@ -27,6 +27,10 @@ class Command(BaseCommand):
 
             ClockThread().start()
             self.stdout.write(f"The clock runs every {settings.CLOCK_INTERVAL_SECONDS} s.")
+            if settings.WATCH_ACCOUNTS:
+                from socialdesk.connectors.watching import Watchers
+
+                Watchers().start()
         try:
             serve(application, host=options["host"], port=options["port"],
                   threads=options["threads"], ident="socialdesk")
