@@ -13,6 +13,7 @@ it twice, so a person checks the channel and chooses (cases.actions:
 do_retry_reply, do_confirm_delivered).
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,3 +115,33 @@ def _recover(reply_id: int, now: datetime, sweep: OutboxSweep) -> None:
         do_record("reply.uncertain", case=reply.case, at=now, reply=reply.pk,
                   error=INTERRUPTED, attempt=reply.attempts)
         sweep.interrupted += 1
+
+
+def do_note_undelivered(channel: str, undelivered: list[tuple[str, str]],
+                        now: datetime | None = None) -> int:
+    """The platform reported replies of ours undelivered (an e-mail bounce), by the
+    external id they were sent under: each is shown "not delivered" with the
+    platform's reason, for the agent to correct and send again. Its message stays
+    in the case's thread, as sent; sent again, it goes under a new key (a new
+    message, not the one that bounced). Returns how many replies were marked."""
+    from socialdesk.ingestion.models import Post
+
+    now = now or timezone.now()
+    marked = 0
+    for external_id, reason in undelivered:
+        post = Post.objects.filter(channel=channel, external_id=external_id,
+                                   direction=Post.Direction.OUTBOUND).first()
+        reply = Reply.objects.filter(post=post, status=Reply.Status.SENT).select_related(
+            "case").first() if post else None
+        if reply is None:
+            continue  # not one of the desk's replies, or reported already
+        error = f"the recipient's mail server returned it: {reason}"[:2000]
+        with transaction.atomic():
+            if not Reply.objects.filter(pk=reply.pk, status=Reply.Status.SENT).update(
+                    status=Reply.Status.FAILED, status_at=now, last_error=error, post=None,
+                    delivery_key=uuid.uuid4()):
+                continue
+            do_record("reply.bounced", case=reply.case, at=now, reply=reply.pk,
+                      external_id=external_id, error=error[:500])
+        marked += 1
+    return marked

@@ -61,6 +61,9 @@ class Fetched:
     # Items that could not be read as posts: (where, why).
     rejected: list[tuple[str, str]] = field(default_factory=list)
     more: bool = False  # more is waiting now (the next page, the rest of a file)
+    # The platform's reports that a reply of ours did not reach its recipient (an
+    # e-mail bounce): (the reply's external id, the platform's reason).
+    undelivered: list[tuple[str, str]] = field(default_factory=list)
 
 
 class ConnectorError(Exception):

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
+from socialdesk.cases.outbox import do_note_undelivered
 from socialdesk.connectors.base import ConnectorError
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.connectors.registry import listener_for
@@ -45,6 +46,7 @@ class PollReport:
     duplicates: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)
     error: str = ""
+    undelivered: int = 0  # replies of ours the platform reported undelivered
 
 
 def check_account(account: ChannelAccount) -> tuple[bool, str]:
@@ -159,6 +161,8 @@ def do_poll_account(account: ChannelAccount, now: datetime | None = None,
                     result = e.result  # stored: the sweeper queues them later
                 report.created += len(result.created)
                 report.duplicates += result.duplicates
+            if fetched.undelivered:
+                report.undelivered += do_note_undelivered(account.channel, fetched.undelivered)
             # The posts are stored: only now may the next fetch start after them.
             checkpoint = fetched.checkpoint
             ChannelAccount.objects.filter(pk=account.pk).update(checkpoint=checkpoint)

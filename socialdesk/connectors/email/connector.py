@@ -25,7 +25,13 @@ from socialdesk.connectors.base import (
     Setting,
 )
 from socialdesk.connectors.email.imap import signed_in
-from socialdesk.connectors.email.messages import NotAPost, fallback_id, message_id, to_record
+from socialdesk.connectors.email.messages import (
+    NotAPost,
+    bounce_of,
+    fallback_id,
+    message_id,
+    to_record,
+)
 from socialdesk.connectors.email.settings import MailSettings, mail_settings
 from socialdesk.connectors.email.smtp import compose, reply_id, send
 from socialdesk.ingestion.records import RecordError, check_record
@@ -95,14 +101,14 @@ class EmailConnector:
             waiting = sorted(u for u in map(int, box.uids(f"UID {last + 1}:*", charset=None))
                              if u > last)
             batch = waiting[:limit]
-            records, rejected = [], []
+            found = Fetched(records=[], checkpoint={"folder": mail.folder, "uidvalidity": validity,
+                                                    "uid": batch[-1] if batch else last},
+                            more=len(waiting) > len(batch))
             if batch:
                 for message in box.fetch(uid_list=[str(u) for u in batch], mark_seen=False,
                                          bulk=FETCH_CHUNK):
-                    self._read(box, message, mail, validity, records, rejected)
-        return Fetched(records=records, rejected=rejected, more=len(waiting) > len(batch),
-                       checkpoint={"folder": mail.folder, "uidvalidity": validity,
-                                   "uid": batch[-1] if batch else last})
+                    self._read(box, message, mail, validity, found)
+        return found
 
     def watch(self, account, stopping, woke) -> None:
         """IMAP IDLE on the account's folder (RFC 2177): `woke()` when the server
@@ -124,11 +130,16 @@ class EmailConnector:
                 if before or any(b" EXISTS" in line for line in said):
                     woke()
 
-    def _read(self, box, message, mail: MailSettings, validity: int, records: list,
-              rejected: list) -> None:
+    def _read(self, box, message, mail: MailSettings, validity: int, found: Fetched) -> None:
         uid = int(message.uid)
         where = f"{mail.folder} UID {uid}"
+        records, rejected = found.records, found.rejected
         try:
+            if bounced := bounce_of(message):
+                # A reply of ours that did not arrive: the desk marks it not delivered.
+                found.undelivered.append(bounced)
+                rejected.append((where, f"a bounce of <{bounced[0]}>: {bounced[1][:200]}"))
+                return
             external_id = (message_id(message.obj.get("Message-ID", ""))
                            or fallback_id(validity, uid, mail.folder, mail.imap.host))
             where = f"{where} <{external_id}>"

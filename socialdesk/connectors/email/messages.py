@@ -10,6 +10,8 @@ import hashlib
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from email.parser import HeaderParser
+from email.utils import getaddresses
 
 from socialdesk.connectors.email.text import html_to_text, strip_quotes
 from socialdesk.ingestion.records import EARLIEST, FUTURE_TOLERANCE
@@ -75,6 +77,47 @@ def automated(message) -> str:
     return ""
 
 
+def bounce_of(message) -> tuple[str, str] | None:
+    """For a delivery report (RFC 3464) saying a message could not be delivered:
+    the Message-ID of that message and the reason, in the reporting server's
+    words. None for any other message, a report of a delay or a success included."""
+    report = message.obj
+    if report.get_content_type() != "multipart/report" or \
+            str(report.get_param("report-type", "")).lower() != "delivery-status":
+        return None
+    failed, original = [], ""
+    for part in report.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for fields in part.get_payload()[1:]:  # the first block is the report's own
+                if str(fields.get("Action", "")).strip().lower() == "failed":
+                    failed.append(tuple(" ".join(str(fields.get(name, "")).split()) for name
+                                        in ("Final-Recipient", "Status", "Diagnostic-Code")))
+        elif kind in ("message/rfc822", "message/rfc822-headers") and not original:
+            inner = part.get_payload(0) if part.is_multipart() else None
+            original = message_id(inner.get("Message-ID", "")) if inner is not None else ""
+        elif kind == "text/rfc822-headers" and not original:
+            headers = HeaderParser().parsestr(part.get_payload(decode=True).decode(
+                part.get_content_charset() or "utf-8", errors="replace"))
+            original = message_id(headers.get("Message-ID", ""))
+    if not failed or not original:
+        return None
+    reasons = ["; ".join(x for x in (recipient.split(";")[-1].strip(), status, diagnostic) if x)
+               for recipient, status, diagnostic in failed]
+    return original, " | ".join(reasons)[:1000]
+
+
+def reply_to(message, sender: str) -> str:
+    """The one address a Reply-To header asks answers to go to, where it differs
+    from the sender's (RFC 5322 §3.6.2); "" for none, or for several."""
+    found = [a.strip().lower() for _, a in getaddresses(message.obj.get_all("Reply-To", []))
+             if a and a.strip()]
+    if len(found) != 1 or found[0] == sender or not _EMAIL.fullmatch(found[0]) \
+            or len(found[0]) > 254:
+        return ""
+    return found[0]
+
+
 def body_text(message) -> str:
     text = message.text
     if not text.strip() and message.html:
@@ -129,6 +172,8 @@ def to_record(message, *, external_id: str, arrived: Callable[[], datetime | Non
     }
     if _EMAIL.fullmatch(address) and len(address) <= 254:
         record["author_email"] = address
+    if answer_to := reply_to(message, address):
+        record["reply_to"] = answer_to
     if truncated:
         record["truncated"] = True
     return record

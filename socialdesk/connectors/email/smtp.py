@@ -31,7 +31,9 @@ def subject_of(context: dict) -> str:
 
 
 def compose(outgoing: Outgoing, mail: MailSettings) -> EmailMessage:
-    recipient = outgoing.recipient.strip()
+    # Where the customer's message asked answers to go (a web form's mailer, an
+    # assistant writing for someone), else to its sender.
+    recipient = str(outgoing.context.get("reply_to") or outgoing.recipient).strip()
     if not _ADDRESS.fullmatch(recipient):
         raise DeliveryError(f"{recipient[:80]!r} is not an e-mail address to reply to",
                             retryable=False)

@@ -146,3 +146,75 @@ def test_a_wrong_smtp_password_is_not_tried_again_and_says_why(heard, agent, mai
             do_submit_reply(case, agent, ANSWER, "private")))
     assert not refused.value.retryable
     assert smtp_server.received == [] and mailbox.messages("Sent") == []
+
+
+def bounce(n: int, original_id: str, *, action="failed", headers_part="text/rfc822-headers",
+           diagnostic="smtp; 550 5.1.1 <dana@example.org>: Recipient address rejected") -> str:
+    """A delivery status notification (RFC 3464) as Postfix writes one."""
+    original = (f"From: Kettle Co Care <care@example.com>\nTo: dana@example.org\n"
+                f"Subject: Re: Kettle leaking\nMessage-ID: <{original_id}>\n")
+    if headers_part == "message/rfc822":
+        original += "\nHi Dana, sorry about the leak.\n"
+    return (f"From: MAILER-DAEMON@mail.example.com (Mail Delivery System)\n"
+            f"To: care@example.com\nSubject: Undelivered Mail Returned to Sender\n"
+            f"Date: Mon, 07 Dec 2026 10:00:00 +0000\nMessage-ID: <bounce{n}@mail.example.com>\n"
+            "Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\n\n'
+            "--B\nContent-Type: text/plain\n\nI'm sorry to have to inform you that your "
+            "message could not be delivered.\n\n"
+            "--B\nContent-Type: message/delivery-status\n\n"
+            "Reporting-MTA: dns; mail.example.com\n\n"
+            f"Final-Recipient: rfc822; dana@example.org\nAction: {action}\n"
+            f"Status: 5.1.1\nDiagnostic-Code: {diagnostic}\n\n"
+            f"--B\nContent-Type: {headers_part}\n\n{original}\n--B--\n")
+
+
+@pytest.mark.parametrize("headers_part", ["text/rfc822-headers", "message/rfc822"])
+def test_a_bounced_reply_shows_not_delivered_and_goes_again_as_a_new_message(
+        heard, agent, mailbox, smtp_server, django_capture_on_commit_callbacks, headers_part):
+    from socialdesk.cases.actions import do_retry_reply
+
+    account, case = heard
+    with django_capture_on_commit_callbacks(execute=True):
+        reply = do_submit_reply(case, agent, ANSWER, "private")
+    reply.refresh_from_db()
+    first_id = reply.post.external_id
+    # A delay report says nothing is lost yet; another message's bounce is not ours.
+    mailbox.deliver(bounce(1, first_id, action="delayed", headers_part=headers_part))
+    mailbox.deliver(bounce(2, "someone-else@example.com", headers_part=headers_part))
+    mailbox.deliver(bounce(3, first_id, headers_part=headers_part))
+
+    report = poll(account)
+    assert (report.created, report.undelivered) == (0, 1)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.FAILED and reply.post is None
+    assert reply.last_error == ("the recipient's mail server returned it: dana@example.org; "
+                                "5.1.1; smtp; 550 5.1.1 <dana@example.org>: Recipient address "
+                                "rejected")
+    assert Event.objects.filter(verb="reply.bounced", case=case).count() == 1
+    assert Post.objects.filter(external_id=first_id).exists()  # the thread keeps what was sent
+    assert poll(account).undelivered == 0  # read once
+
+    with django_capture_on_commit_callbacks(execute=True):
+        do_retry_reply(reply, agent)
+    reply.refresh_from_db()
+    assert reply.status == Reply.Status.SENT and reply.post.external_id != first_id
+    assert [m["Message-ID"] for _, _, m in smtp_server.received] == \
+        [f"<{first_id}>", f"<{reply.post.external_id}>"]
+
+
+def test_a_reply_goes_where_the_customers_reply_to_asks(teams, agent, mailbox, smtp_server,
+                                                       django_capture_on_commit_callbacks):
+    account = make_account(mailbox, smtp_server)
+    mailbox.deliver(mail(1, "Order 77", "Where is my order?",
+                         sender="Web form <forms@shop.example.com>",
+                         headers="Reply-To: Dana Reyes <Dana@Example.org>\n"))
+    mailbox.deliver(mail(2, "Order 78", "And this one?", sender="Erin <erin@example.net>",
+                         headers="Reply-To: erin@example.net, boss@example.net\n"))
+    poll(account)
+    for external_id, to in [("m1@mail.example.org", "dana@example.org"),
+                            ("m2@mail.example.org", "erin@example.net")]:
+        case = Post.objects.get(external_id=external_id).case
+        with django_capture_on_commit_callbacks(execute=True):
+            do_submit_reply(case, agent, ANSWER, "private")
+        assert smtp_server.received[-1][1] == [to]
