@@ -158,6 +158,9 @@ class Watches(Protocol):
     IDLE, a streaming API), so that the account is fetched at once rather than at
     its next poll. The fetch stays the listener's own: a watch only says when."""
 
+    # How, for the account's page: "as soon as the server announces them, …".
+    watched_by: str
+
     def watch(self, account, stopping, woke) -> None:
         """Hold a connection to the platform until `stopping` (a threading.Event)
         is set, calling `woke()` once on connecting (what arrived while nobody

@@ -2,6 +2,7 @@
 now, pause, resume and remove it (connectors.accounts does each)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from socialdesk.cases.queries import is_admin
 from socialdesk.connectors import accounts, channels, listening
 from socialdesk.connectors.accounts import AccountError, Kind
+from socialdesk.connectors.base import Watches
 from socialdesk.connectors.models import ChannelAccount
+from socialdesk.connectors.registry import listener_for
 
 DENIED = "Only admins connect and change the brand's channel accounts; ask an admin."
 SECRET_KEPT = "Stored, and never shown again: leave empty to keep it."
@@ -135,8 +138,20 @@ def channel_account_view(request, account_id: int):
             return redirect("web:channel_account", account.pk)
     failed = request.method == "POST" and (form is None or form.errors)
     return render(request, "web/channel_account.html",
-                  {"account": account, "kind": kind, "form": form},
+                  {"account": account, "kind": kind, "form": form, "watched": _watched(account)},
                   status=422 if failed else 200)
+
+
+def _watched(account: ChannelAccount) -> str:
+    """How the platform tells the desk of new posts, where it is watched
+    (connectors.watching); "" where the account is only polled."""
+    if not settings.WATCH_ACCOUNTS or not account.listener:
+        return ""
+    try:
+        listener = listener_for(account)
+    except Exception:  # noqa: BLE001 - an unknown connector: the page says so elsewhere
+        return ""
+    return getattr(listener, "watched_by", "") if isinstance(listener, Watches) else ""
 
 
 @require_POST

@@ -110,6 +110,8 @@ class EmailConnector:
                     self._read(box, message, mail, validity, found)
         return found
 
+    watched_by = "as soon as the server announces them, where it offers IMAP IDLE"
+
     def watch(self, account, stopping, woke) -> None:
         """IMAP IDLE on the account's folder (RFC 2177): `woke()` when the server
         announces new messages. IDLE is re-issued every WATCH_SECONDS, so that a

@@ -172,3 +172,20 @@ def test_every_connector_has_a_connect_form_asking_for_its_settings(admin, kind)
         assert f'name="s_{setting.name}"' in page and setting.label in page
         if setting.secret:
             assert f'type="password" name="s_{setting.name}"' in page
+
+
+def test_the_page_says_how_soon_new_posts_are_fetched(admin, tmp_path, settings):
+    mailbox = ChannelAccount.objects.create(
+        channel="email", handle="care@example.com", listener="email", delivery="email",
+        poll_seconds=60, config={"imap_host": "mail.example.com"})
+    folder = ChannelAccount.objects.create(channel="x", handle="kettleco", listener="folder",
+                                           poll_seconds=120, config={"directory": str(tmp_path)})
+    page = admin.get(reverse("web:channel_account", args=[mailbox.pk])).content.decode()
+    assert "as soon as the server announces them, where it offers IMAP IDLE; and every 60 s" \
+        in page
+    page = admin.get(reverse("web:channel_account", args=[folder.pk])).content.decode()
+    assert "every 120 s" in page and "IMAP IDLE" not in page
+
+    settings.WATCH_ACCOUNTS = False  # watching turned off: polled only
+    page = admin.get(reverse("web:channel_account", args=[mailbox.pk])).content.decode()
+    assert "every 60 s" in page and "IMAP IDLE" not in page
