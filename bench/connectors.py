@@ -10,6 +10,9 @@ For each connector, against local servers:
 - Mastodon: a local server answering the documented API (the one its tests
   use, socialdesk/connectors/mastodon/tests/server.py), in its own process so
   that its work is not counted as the desk's;
+- Bluesky: the AT Protocol's reference services (a PDS and the AppView, from
+  tests/servers/bluesky, as its tests run them), with customers' posts that
+  mention the brand, made through the PDS before the measurement;
 
 it measures, from an empty embedded database (SQLite in a temp dir), with
 everything in one process (TRIAGE_PROCESSES=1):
@@ -155,7 +158,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5000, help="posts heard (up to 100,000)")
     parser.add_argument("--replies", type=int, default=300, help="replies delivered")
-    parser.add_argument("--only", choices=("email", "mastodon"), help="one connector")
+    parser.add_argument("--only", choices=("email", "mastodon", "bluesky"),
+                        help="one connector")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
     args = parser.parse_args()
     if args.serve:
@@ -273,6 +277,57 @@ def main() -> None:
         finally:
             server.stdin.close()
             server.wait(timeout=30)
+
+    if args.only in (None, "bluesky"):
+        from socialdesk.connectors.bluesky.tests.servers import running_services
+
+        with running_services(Path(os.environ["SOCIALDESK_DATA_DIR"]) / "bluesky.log") as urls:
+            brand, lines = fill_bluesky(urls, args.n)
+            account = ChannelAccount(channel="bluesky", handle=brand.handle, listener="bluesky",
+                                     delivery="bluesky",
+                                     config={"service": urls["pds"], "backfill_hours": 24})
+            account.set_secrets({"app_password": brand.app_password()})
+            measure(Run("Bluesky", args.n), lines, account, "public")
+
+
+def fill_bluesky(urls: dict, n: int):
+    """`n` posts mentioning a new brand account, by twenty customers, once the
+    AppView lists every one among the brand's notifications; the brand and the
+    same posts as import lines."""
+    from synthetic import posts
+
+    from socialdesk.connectors.bluesky.tests.servers import Person
+
+    brand = Person(urls["pds"], "brand")
+    customers = [Person(urls["pds"], f"c{i}") for i in range(20)]
+    lines = []
+    inbound = (p for p in posts(n * 2) if p.get("direction") != "outbound")
+    for number, post in zip(range(n), inbound, strict=False):
+        customer = customers[number % len(customers)]
+        text = post["text"][:250]
+        made = customer.mention(brand, text)
+        lines.append(json.dumps({
+            "channel": "bluesky", "external_id": made.uri, "author": customer.handle,
+            "text": f"@{brand.handle} {text}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
+        }).encode() + b"\n")
+    deadline = time.monotonic() + 120
+    while listed(brand) < n:
+        if time.monotonic() > deadline:
+            raise SystemExit("the AppView did not list every mention within two minutes")
+        time.sleep(1)
+    return brand, lines
+
+
+def listed(brand) -> int:
+    count, cursor = 0, None
+    while True:
+        page = brand.client.app.bsky.notification.list_notifications(
+            params={"limit": 100, "cursor": cursor})
+        count += sum(1 for item in page.notifications if item.reason == "mention")
+        cursor = page.cursor
+        if not cursor or not page.notifications:
+            return count
 
 
 if __name__ == "__main__":

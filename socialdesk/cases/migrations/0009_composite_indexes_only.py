@@ -11,10 +11,10 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
+    # Only the models as cases 0008 left them: an index is dropped, nothing else
+    # moves (the latest accounts or contacts migration is not needed).
     dependencies = [
-        ('accounts', '0004_lockouts_per_username_and_address'),
         ('cases', '0008_moderation'),
-        ('contacts', '0003_profiles_merges_privacy'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -14,10 +14,11 @@ latest page; older history is not fetched.
 """
 
 import re
+import threading
 from contextlib import contextmanager
 
 from django.conf import settings
-from mastodon import MastodonAPIError, MastodonNotFoundError
+from mastodon import MastodonAPIError, MastodonError, MastodonNotFoundError, StreamListener
 
 from socialdesk.connectors.base import ConnectorError, Delivered, DeliveryError, Fetched, Setting
 from socialdesk.connectors.channels.mastodon import CHANNEL
@@ -32,6 +33,10 @@ TAG = re.compile(r"\w{1,100}")
 # Pages of the account's own statuses find_delivered reads: a reply found after a
 # crash is minutes old.
 OWN_PAGES = 3
+# Seconds without a byte from the streaming server before the stream is taken for
+# dead (Mastodon sends a heartbeat every 15 s), and how often a watch looks up.
+STREAM_TIMEOUT = 60
+STREAM_CHECK_SECONDS = 1.0
 
 
 class MastodonConnector:
@@ -83,6 +88,37 @@ class MastodonConnector:
         if positions := {k: v for k, v in positions.items() if v}:
             found.checkpoint["tags"] = positions
         return found
+
+    watched_by = "as soon as the server streams a mention or direct message"
+
+    def watch(self, account, stopping, woke) -> None:
+        """The server's notification stream (GET /api/v1/streaming/user/notification):
+        `woke()` at each mention, direct messages included. Hashtags are heard by
+        the polls. The stream is read in a thread of its own, which ends with the
+        connection (at the latest STREAM_TIMEOUT after a stop); `woke()` is called
+        from this one, as every watch calls it."""
+        server = connect(account)
+        with calls(server) as client:
+            client.account_verify_credentials()  # a refused token says so here, and how
+        news = _Mentions()
+
+        def read():
+            try:
+                client.stream_user_notifications(news, timeout=STREAM_TIMEOUT)
+            except MastodonError as e:
+                news.error = e
+
+        reader = threading.Thread(target=read, name=f"{threading.current_thread().name}-stream",
+                                  daemon=True)
+        reader.start()
+        woke()
+        while not stopping.wait(STREAM_CHECK_SECONDS):
+            if news.heard.is_set():
+                news.heard.clear()
+                woke()
+            if not reader.is_alive():
+                raise ConnectorError(f"{server.host} ended the notification stream"
+                                     + (f": {news.error}" if news.error else ""))
 
     def _add(self, found: Fetched, server: Server, page: list, heard_as: str) -> None:
         # Pages come newest first: stored oldest first, as they were posted.
@@ -240,3 +276,17 @@ def _as_delivery():
     except ConnectorError as e:
         raise DeliveryError(str(e), retryable=e.kind == ConnectorError.RETRYABLE,
                             retry_after=e.retry_after) from e
+
+
+class _Mentions(StreamListener):
+    """Notes each mention in the notification stream, for the watch to act on."""
+
+    def __init__(self):
+        self.heard, self.error = threading.Event(), None
+
+    def on_notification(self, notification) -> None:
+        if notification.get("type") == "mention":
+            self.heard.set()
+
+    def on_unknown_event(self, name, unknown_event=None) -> None:
+        pass  # events of newer servers: nothing the desk listens for

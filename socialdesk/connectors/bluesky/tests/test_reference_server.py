@@ -3,7 +3,7 @@ the Bluesky AppView, conftest.reference_server): what a customer posts is heard,
 and the agent's reply lands in the customer's thread, once."""
 
 import pytest
-from atproto import client_utils, models
+from atproto import models
 
 from socialdesk.cases.actions import do_submit_reply
 from socialdesk.cases.models import Reply
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.reference_server
 
 def mention(customer, brand, text: str, reply_to=None):
     """A post by the customer naming the brand (a mention facet), maybe in a thread."""
-    rich = client_utils.TextBuilder().mention(f"@{brand.handle}", brand.did).text(f" {text}")
-    return customer.post(rich, reply_to=reply_to)
+    return customer.mention(brand, text, reply_to=reply_to)
 
 
 def heard(brand, uri: str) -> bool:

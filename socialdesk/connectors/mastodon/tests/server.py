@@ -4,6 +4,7 @@ paginated with Link headers as Mastodon sends them, and errors on demand."""
 
 import copy
 import json
+import queue
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,6 +34,11 @@ class FakeMastodon:
         self.failures: list[tuple[str, int, dict, dict]] = []
         self.lost: list[str] = []  # paths whose next answer is lost after the work is done
         self.next_id = 113600000000000100
+        # The notification stream (GET /api/v1/streaming/user/notification,
+        # https://docs.joinmastodon.org/methods/streaming/#notification): events
+        # (event name, payload) put here are sent while a connection is open, which
+        # stays open until None is put (on a server made with threaded=True).
+        self.stream: queue.Queue = queue.Queue()
         httpserver.expect_request(re.compile("^/")).respond_with_handler(self.handle)
 
     # What the server holds
@@ -100,6 +106,8 @@ class FakeMastodon:
         path, method = request.path, request.method
         if path == "/api/v1/accounts/verify_credentials":
             return self.json(self.me)
+        if path == "/api/v1/streaming/user/notification":
+            return Response(self.events(), mimetype="text/event-stream")
         if path == "/api/v1/notifications":
             kinds = request.args.getlist("types[]")
             items = [n for n in self.notifications if not kinds or n["type"] in kinds]
@@ -136,6 +144,13 @@ class FakeMastodon:
             found = [s for s in self.statuses.values() if s["uri"] == q]
             return self.json({"accounts": [], "statuses": found, "hashtags": []})
         return self.json(fixture("errors")["404"], 404)
+
+    def events(self):
+        # A heartbeat comment first, as the streaming server sends every 15 s.
+        yield ":thump\n\n"
+        while (event := self.stream.get()) is not None:
+            name, payload = event
+            yield f"event: {name}\ndata: {json.dumps(payload)}\n\n"
 
     def post_status(self, request: Request) -> Response:
         key = request.headers.get("Idempotency-Key")
