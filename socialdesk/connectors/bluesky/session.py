@@ -115,9 +115,15 @@ class Bluesky:
         raise classify(last) from None
 
     def _refresh(self) -> None:
-        # The SDK's own refresh (com.atproto.server.refreshSession with the refresh
-        # token); it calls _keep with the new session.
-        self.client._refresh_and_set_session()
+        """com.atproto.server.refreshSession with the refresh token; the new tokens
+        are taken up as a saved session is, and kept."""
+        old = self._session()
+        renewed = self.client.com.atproto.server.refresh_session(
+            headers={"Authorization": f"Bearer {old.refresh_jwt}"})
+        session = Session(renewed.handle, renewed.did, renewed.access_jwt, renewed.refresh_jwt,
+                          old.pds_endpoint)
+        self.client.login(session_string=session.encode(), fetch_bsky_profile=False)
+        self._keep(SessionEvent.REFRESH, None)
 
 
 def service_of(account) -> str:
