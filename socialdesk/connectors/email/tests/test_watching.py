@@ -3,17 +3,17 @@
 own path; no clock runs in these tests, so a post that arrives came that way."""
 
 import logging
-import threading
 import time
 
 import pytest
 
-from socialdesk.connectors import listening, watching
+from socialdesk.connectors import listening
 from socialdesk.connectors.email import connector as email_connector
 from socialdesk.connectors.email.connector import EmailConnector
 from socialdesk.connectors.email.tests.conftest import make_account
 from socialdesk.connectors.email.tests.test_listening import mail
 from socialdesk.connectors.models import ChannelAccount
+from socialdesk.connectors.tests.watched import counted_fetches
 from socialdesk.connectors.watching import AccountWatcher, Watchers
 from socialdesk.ingestion.models import Post
 
@@ -25,19 +25,7 @@ def heard(monkeypatch):
     """Each fetch a watcher has made, as an event set once it is done: the test
     waits on it instead of reading the database while the watcher writes."""
     monkeypatch.setattr(email_connector, "WATCH_SECONDS", 1)
-    done: list[threading.Event] = [threading.Event() for _ in range(10)]
-    count = [0]
-    real = watching.do_hear_now
-
-    def do_hear_now(account_id):
-        try:
-            return real(account_id)
-        finally:
-            done[min(count[0], len(done) - 1)].set()
-            count[0] += 1
-
-    monkeypatch.setattr(watching, "do_hear_now", do_hear_now)
-    return done
+    return counted_fetches(monkeypatch)
 
 
 def external_ids() -> list[str]:

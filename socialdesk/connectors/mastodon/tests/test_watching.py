@@ -3,7 +3,6 @@
 own path; no clock runs here, so what arrives came that way."""
 
 import logging
-import threading
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from socialdesk.connectors.mastodon.connector import MastodonConnector
 from socialdesk.connectors.mastodon.tests.conftest import DANA
 from socialdesk.connectors.mastodon.tests.server import FakeMastodon
 from socialdesk.connectors.models import ChannelAccount
+from socialdesk.connectors.tests.watched import counted_fetches
 from socialdesk.connectors.watching import AccountWatcher
 from socialdesk.ingestion.models import Post
 
@@ -27,19 +27,7 @@ def fetches(monkeypatch):
     """An event per fetch the watch has asked for, set once the fetch is done."""
     monkeypatch.setattr(mastodon_connector, "STREAM_CHECK_SECONDS", 0.1)
     monkeypatch.setattr(watching, "RETRY_SECONDS", 0.2)
-    done = [threading.Event() for _ in range(10)]
-    count = [0]
-    real = watching.do_hear_now
-
-    def do_hear_now(account_id):
-        try:
-            return real(account_id)
-        finally:
-            done[min(count[0], len(done) - 1)].set()
-            count[0] += 1
-
-    monkeypatch.setattr(watching, "do_hear_now", do_hear_now)
-    return done
+    return counted_fetches(monkeypatch)
 
 
 def account_on(server, token="secret-token") -> ChannelAccount:
