@@ -255,6 +255,10 @@ PIPELINE_BATCH_SIZE = env_int("PIPELINE_BATCH_SIZE", 1000)
 # on the same channels along, up to this many in all (a backlog of small
 # tasks is worked off in large batches); 0 keeps each task to its own posts.
 WORKER_BATCH_SIZE = env_int("WORKER_BATCH_SIZE", PIPELINE_BATCH_SIZE)
+for _name, _least in (("PIPELINE_BATCH_SIZE", 1), ("WORKER_BATCH_SIZE", 0)):
+    # A batch is one transaction: beyond this it holds its locks too long.
+    if not _least <= globals()[_name] <= 100_000:
+        raise ImproperlyConfigured(f"{_name} must be {_least} to 100,000, not {globals()[_name]}")
 # Processes that share the triage of a large batch in the embedded mode (see
 # triage/spread.py); Celery workers are the parallelism of the scale-out mode.
 TRIAGE_PROCESSES = env_int("TRIAGE_PROCESSES", 1 if SCALE_OUT else min(os.cpu_count() or 1, 4))

@@ -118,6 +118,17 @@ def test_a_bad_throttle_setting_stops_the_start_with_its_name(tmp_path, name, va
     assert result.returncode != 0 and message in result.stderr
 
 
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("PIPELINE_BATCH_SIZE", "0", "PIPELINE_BATCH_SIZE must be 1 to 100,000, not 0"),
+    ("WORKER_BATCH_SIZE", "-1", "WORKER_BATCH_SIZE must be 0 to 100,000, not -1"),
+    ("WORKER_BATCH_SIZE", "1e6", "WORKER_BATCH_SIZE must be an integer, not '1e6'"),
+    ("WATCH_ACCOUNTS", "sometimes", "WATCH_ACCOUNTS must be true or false, not 'sometimes'"),
+])
+def test_a_bad_pipeline_setting_stops_the_start_with_its_name(tmp_path, name, value, message):
+    result = run_django(tmp_path, ["check"], **{name: value})
+    assert result.returncode != 0 and message in result.stderr
+
+
 def test_passwords_are_checked_by_the_four_validators_with_ten_characters_at_least():
     names = [v["NAME"].rsplit(".", 1)[1] for v in settings.AUTH_PASSWORD_VALIDATORS]
     assert names == ["UserAttributeSimilarityValidator", "MinimumLengthValidator",
