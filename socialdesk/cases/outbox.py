@@ -25,6 +25,7 @@ from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Reply
 from socialdesk.connectors.base import DeliveryError, FindsReplies
 from socialdesk.connectors.registry import delivery_for
+from socialdesk.ingestion.models import Post
 from socialdesk.lib import queue
 
 # A reply that has been "sending" this long was left by a worker that died: a
@@ -124,15 +125,13 @@ def do_note_undelivered(channel: str, undelivered: list[tuple[str, str]],
     platform's reason, for the agent to correct and send again. Its message stays
     in the case's thread, as sent; sent again, it goes under a new key (a new
     message, not the one that bounced). Returns how many replies were marked."""
-    from socialdesk.ingestion.models import Post
-
     now = now or timezone.now()
     marked = 0
     for external_id, reason in undelivered:
-        post = Post.objects.filter(channel=channel, external_id=external_id,
-                                   direction=Post.Direction.OUTBOUND).first()
-        reply = Reply.objects.filter(post=post, status=Reply.Status.SENT).select_related(
-            "case").first() if post else None
+        reply = Reply.objects.filter(
+            post__channel=channel, post__external_id=external_id,
+            post__direction=Post.Direction.OUTBOUND, status=Reply.Status.SENT,
+        ).select_related("case").first()
         if reply is None:
             continue  # not one of the desk's replies, or reported already
         error = f"the recipient's mail server returned it: {reason}"[:2000]

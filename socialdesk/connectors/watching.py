@@ -67,11 +67,7 @@ class Watchers(threading.Thread):
         (a changed one is watched again with its new settings)."""
         wanted = {}
         for account in ChannelAccount.objects.filter(is_active=True).exclude(listener=""):
-            try:
-                listener = listener_for(account)
-            except Exception:  # noqa: BLE001 - an unknown connector: the poll reports it
-                continue
-            if isinstance(listener, Watches):
+            if listener := watch_of(account):
                 wanted[account.pk] = (account, listener)
         for pk, watcher in list(self.watching.items()):
             if pk not in wanted or _version(wanted[pk][0]) != watcher.version \
@@ -82,6 +78,18 @@ class Watchers(threading.Thread):
             if pk not in self.watching:
                 self.watching[pk] = AccountWatcher(account, listener)
                 self.watching[pk].start()
+
+
+def watch_of(account: ChannelAccount) -> Watches | None:
+    """The account's listener where it can watch; None where the account is only
+    polled (or its connector is unknown, which its polls report)."""
+    if not account.listener:
+        return None
+    try:
+        listener = listener_for(account)
+    except ConnectorError:
+        return None
+    return listener if isinstance(listener, Watches) else None
 
 
 def _version(account: ChannelAccount) -> tuple:

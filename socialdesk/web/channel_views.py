@@ -11,9 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from socialdesk.cases.queries import is_admin
 from socialdesk.connectors import accounts, channels, listening
 from socialdesk.connectors.accounts import AccountError, Kind
-from socialdesk.connectors.base import Watches
 from socialdesk.connectors.models import ChannelAccount
-from socialdesk.connectors.registry import listener_for
+from socialdesk.connectors.watching import watch_of
 
 DENIED = "Only admins connect and change the brand's channel accounts; ask an admin."
 SECRET_KEPT = "Stored, and never shown again: leave empty to keep it."
@@ -145,13 +144,8 @@ def channel_account_view(request, account_id: int):
 def _watched(account: ChannelAccount) -> str:
     """How the platform tells the desk of new posts, where it is watched
     (connectors.watching); "" where the account is only polled."""
-    if not settings.WATCH_ACCOUNTS or not account.listener:
-        return ""
-    try:
-        listener = listener_for(account)
-    except Exception:  # noqa: BLE001 - an unknown connector: the page says so elsewhere
-        return ""
-    return getattr(listener, "watched_by", "") if isinstance(listener, Watches) else ""
+    listener = watch_of(account) if settings.WATCH_ACCOUNTS else None
+    return listener.watched_by if listener else ""
 
 
 @require_POST

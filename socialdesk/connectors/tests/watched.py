@@ -3,6 +3,7 @@ events a test can wait on instead of reading the database while the watch's
 thread writes to it (SQLite's in-memory test database refuses that read)."""
 
 import threading
+import time
 
 from socialdesk.connectors import watching
 
@@ -23,3 +24,17 @@ def counted_fetches(monkeypatch, most: int = 10) -> list[threading.Event]:
 
     monkeypatch.setattr(watching, "do_hear_now", do_hear_now)
     return done
+
+
+def first_failure(watcher, wait: float) -> int:
+    """Start the watch, wait until it has failed once and a moment more (time for a
+    second try, were it made at once), stop it; its failures then."""
+    watcher.start()
+    deadline = time.monotonic() + wait
+    while watcher.failures == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    time.sleep(0.5)
+    failures = watcher.failures
+    watcher.stop()
+    watcher.join(wait)
+    return failures

@@ -14,7 +14,7 @@ from socialdesk.connectors.mastodon.connector import MastodonConnector
 from socialdesk.connectors.mastodon.tests.conftest import DANA
 from socialdesk.connectors.mastodon.tests.server import FakeMastodon
 from socialdesk.connectors.models import ChannelAccount
-from socialdesk.connectors.tests.watched import counted_fetches
+from socialdesk.connectors.tests.watched import counted_fetches, first_failure
 from socialdesk.connectors.watching import AccountWatcher
 from socialdesk.ingestion.models import Post
 
@@ -108,13 +108,7 @@ def test_a_refused_token_is_logged_and_not_retried_at_once(transactional_db, ser
     account = account_on(server, token="revoked")
     watcher = AccountWatcher(account, MastodonConnector())
     with caplog.at_level(logging.WARNING, logger="socialdesk.connectors.watching"):
-        watcher.start()
-        deadline = time.monotonic() + WAIT
-        while watcher.failures == 0 and time.monotonic() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.5)
-        watcher.stop()
-        watcher.join(WAIT)
-    assert watcher.failures == 1 and not fetches[0].is_set()
+        assert first_failure(watcher, WAIT) == 1
+    assert not watcher.is_alive() and not fetches[0].is_set()
     assert "refused the access token" in caplog.text
     assert server.seen("GET", STREAM) == []
