@@ -32,9 +32,11 @@ from socialdesk.pipeline import QueueUnavailable, ingest
 
 logger = logging.getLogger(__name__)
 
-# Fetches of one account in one tick, while it says more is waiting: the clock
-# must keep time for everything else too.
-MAX_FETCHES = 10
+# Fetches of one account in one tick, while it says more is waiting, and the
+# posts a tick stores, in batches of PIPELINE_BATCH_SIZE: the clock must keep
+# time for everything else too.
+MAX_FETCHES = 50
+MAX_BATCHES = 10
 # How long a claimed account stays claimed if the fetch dies with its process.
 CLAIM = timedelta(minutes=10)
 
@@ -145,32 +147,53 @@ def do_poll_account(account: ChannelAccount, now: datetime | None = None,
     report = PollReport()
     checkpoint = dict(account.checkpoint)
     wait = timedelta(seconds=account.poll_seconds)
+    size = settings.PIPELINE_BATCH_SIZE
+    # Platforms' pages are small (40 posts on Mastodon): pages are gathered into
+    # the pipeline's batches, whose cost is mostly per batch. The checkpoint
+    # stored is always the one just after the posts stored.
+    batch: list = []
+    stored = dict(checkpoint)
+
+    def store():
+        nonlocal batch, stored
+        if batch:
+            try:
+                result = ingest(batch, source=f"listen:{listener.name}"[:32])
+            except QueueUnavailable as e:
+                result = e.result  # stored: the sweeper queues them later
+            report.created += len(result.created)
+            report.duplicates += result.duplicates
+            batch = []
+        if checkpoint != stored:
+            ChannelAccount.objects.filter(pk=account.pk).update(checkpoint=checkpoint)
+            stored = dict(checkpoint)
+
     try:
         listener = listener_for(account)
         for _ in range(MAX_FETCHES):
-            fetched = listener.fetch(account, checkpoint, settings.PIPELINE_BATCH_SIZE)
+            fetched = listener.fetch(account, checkpoint, size - len(batch))
             report.fetched += len(fetched.records)
             report.rejected += fetched.rejected
-            if fetched.records:
-                for record in fetched.records:
-                    # Replies to it go out from this account (connectors.registry).
-                    record.account = record.account or account.handle
-                try:
-                    result = ingest(fetched.records, source=f"listen:{listener.name}"[:32])
-                except QueueUnavailable as e:
-                    result = e.result  # stored: the sweeper queues them later
-                report.created += len(result.created)
-                report.duplicates += result.duplicates
+            for record in fetched.records:
+                # Replies to it go out from this account (connectors.registry).
+                record.account = record.account or account.handle
+            batch += fetched.records
             if fetched.undelivered:
                 report.undelivered += do_note_undelivered(account.channel, fetched.undelivered)
-            # The posts are stored: only now may the next fetch start after them.
             checkpoint = fetched.checkpoint
-            ChannelAccount.objects.filter(pk=account.pk).update(checkpoint=checkpoint)
+            if len(batch) >= size or not fetched.more:
+                store()
             if not fetched.more:
                 break
+            if report.fetched >= MAX_BATCHES * size:
+                store()
+                wait = timedelta(0)  # more is waiting: the next tick goes on
+                break
         else:
-            wait = timedelta(0)  # more is waiting: the next tick goes on
+            store()
+            wait = timedelta(0)
     except ConnectorError as e:
+        store()  # what was fetched before the error is kept, and its checkpoint
         report.error = str(e)
         stop = e.kind in (ConnectorError.REAUTHORISE, ConnectorError.PERMANENT)
         retry = timedelta(seconds=e.retry_after) if e.retry_after else wait

@@ -15,6 +15,7 @@ from socialdesk.connectors.base import ConnectorError, Fetched
 from socialdesk.connectors.file.listener import FolderListener
 from socialdesk.connectors.models import ChannelAccount
 from socialdesk.ingestion.models import Post
+from socialdesk.ingestion.records import check_record
 from socialdesk.lib import queue
 
 
@@ -139,6 +140,66 @@ def test_errors_wait_as_the_platform_asks_or_stop_until_an_admin_acts(failing):
     assert list(Event.objects.filter(verb="account.fetch_failed")
                 .values_list("data__kind", flat=True).order_by("id")) == \
         ["retryable", "reauthorise"]
+
+
+class Paged:
+    """A platform of fifteen posts in pages of up to three, which fails at a given post."""
+    name = "paged"
+    fails_at, limits = None, []
+
+    def fetch(self, account, checkpoint, limit):
+        at = checkpoint.get("at", 0)
+        Paged.limits.append(limit)
+        if at == self.fails_at:
+            raise ConnectorError("the server went away")
+        page = range(at, min(at + 3, at + limit, 15))
+        return Fetched(records=[check_record(post(n), 1000) for n in page],
+                       checkpoint={"at": page.stop}, more=page.stop < 15)
+
+
+@pytest.fixture
+def paged(monkeypatch, teams):
+    monkeypatch.setitem(registry.CONNECTORS, "paged", Paged)
+    monkeypatch.setattr(Paged, "limits", [])
+    batches = []
+    real_ingest = listening.ingest
+    monkeypatch.setattr(listening, "ingest",
+                        lambda records, **kw: batches.append(len(records)) or
+                        real_ingest(records, **kw))
+    account = ChannelAccount.objects.create(channel="x", handle="brand", listener="paged")
+    return account, batches
+
+
+def test_small_pages_are_stored_in_the_pipelines_batches(paged, settings):
+    account, batches = paged
+    settings.PIPELINE_BATCH_SIZE = 7
+    report = listening.do_poll_account(account)
+    assert (report.fetched, report.created) == (15, 15)
+    # Pages of three are gathered up to seven; a fetch asks for no more than fits.
+    assert batches == [7, 7, 1] and Paged.limits == [7, 4, 1, 7, 4, 1, 7]
+    account.refresh_from_db()
+    assert account.checkpoint == {"at": 15}
+    assert Post.objects.filter(processed_at__isnull=False).count() == 15
+
+
+def test_what_was_fetched_before_an_error_is_kept_with_its_checkpoint(paged, settings,
+                                                                     monkeypatch):
+    account, batches = paged
+    settings.PIPELINE_BATCH_SIZE = 100
+    monkeypatch.setattr(Paged, "fails_at", 9)
+    report = listening.do_poll_account(account)
+    assert report.error == "the server went away" and report.created == 9
+    assert batches == [9]
+    account.refresh_from_db()
+    assert account.checkpoint == {"at": 9} and account.error_kind == "retryable"
+
+    # Once the server is back, the fetch goes on after what was stored.
+    monkeypatch.setattr(Paged, "fails_at", None)
+    ChannelAccount.objects.filter(pk=account.pk).update(next_poll_at=timezone.now())
+    account.refresh_from_db()
+    report = listening.do_poll_account(account)
+    assert (report.fetched, report.created, report.duplicates) == (6, 6, 0)
+    assert Post.objects.count() == 15
 
 
 def test_an_account_is_fetched_by_one_tick_at_a_time(failing):
