@@ -64,7 +64,21 @@ class EmailConnector:
                 required=False, default="ssl"),
         Setting("username", "Login", "When it is not the mailbox address", required=False),
         Setting("password", "Password", "The mailbox's password, or an app password where "
-                "the provider asks for one", secret=True),
+                "the provider asks for one; empty when the desk signs in with OAuth",
+                secret=True, required=False),
+        Setting("oauth_token_url", "OAuth token endpoint", "To sign in with OAuth 2.0 instead "
+                "of a password, as Microsoft 365 requires: https://login.microsoftonline.com/"
+                "<tenant>/oauth2/v2.0/token, or https://oauth2.googleapis.com/token for Gmail",
+                required=False),
+        Setting("oauth_client_id", "OAuth client id", "The desk's app registration at the "
+                "provider", required=False),
+        Setting("oauth_client_secret", "OAuth client secret", "Where the app registration "
+                "has one", secret=True, required=False),
+        Setting("oauth_refresh_token", "OAuth refresh token", "From signing in to the mailbox "
+                "through the app (socialdesk mail-sign-in)", secret=True, required=False),
+        Setting("oauth_scope", "OAuth scopes", "Where the provider needs them with each "
+                "token, such as https://outlook.office.com/IMAP.AccessAsUser.All "
+                "https://outlook.office.com/SMTP.Send offline_access", required=False),
         Setting("folder", "Folder read for posts", required=False, default="INBOX"),
         Setting("sent_folder", "Folder replies are filed in", required=False, default="Sent"),
         Setting("display_name", "Name shown with the address", required=False),
@@ -79,7 +93,8 @@ class EmailConnector:
         with signed_in(mail) as box:
             box.folder.set(mail.folder, readonly=True)
             count = box.folder.status(mail.folder, ["MESSAGES"])["MESSAGES"]
-        return (f"signed in to {mail.imap.host} as {mail.imap.username}; {mail.folder} holds "
+        how = " with OAuth" if mail.imap.oauth else ""
+        return (f"signed in to {mail.imap.host} as {mail.imap.username}{how}; {mail.folder} holds "
                 f"{count} message{'' if count == 1 else 's'}")
 
     def fetch(self, account, checkpoint: dict, limit: int) -> Fetched:

@@ -36,6 +36,8 @@ def signed_in(mail: MailSettings) -> Iterator[MailBox]:
     drops the connection, permanent for settings it cannot work with."""
     server = mail.imap
     where = f"{server.host}:{server.port}"
+    # Asked for before connecting: a provider that refuses it needs no connection.
+    token, kept = server.oauth.access_token() if server.oauth else ("", False)
     try:
         if server.security == "ssl":
             box = MailBox(server.host, server.port, timeout=mail.timeout,
@@ -55,10 +57,18 @@ def signed_in(mail: MailSettings) -> Iterator[MailBox]:
         raise ConnectorError(f"cannot reach the IMAP server {where}: {e}") from e
     try:
         try:
-            box.login(server.username, server.password, initial_folder=None)
+            if server.oauth:
+                # imaplib raises its NO to AUTHENTICATE as an error of its own.
+                try:
+                    box.xoauth2(server.username, token, initial_folder=None)
+                except imaplib.IMAP4.abort:
+                    raise
+                except imaplib.IMAP4.error as e:
+                    raise MailboxLoginError(("NO", [str(e).encode()]), "OK") from e
+            else:
+                box.login(server.username, server.password, initial_folder=None)
         except MailboxLoginError as e:
-            raise ConnectorError(f"{server.host} refused the sign-in as {server.username}: "
-                                 f"{server_says(e)}", ConnectorError.REAUTHORISE) from e
+            raise server.refused(token, kept, server_says(e)) from e
         yield box
     except MailboxFolderSelectError as e:
         raise ConnectorError(f"{server.host}: cannot open the folder: {server_says(e)}",

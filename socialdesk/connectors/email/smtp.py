@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from socialdesk.connectors.base import DeliveryError, Outgoing
+from socialdesk.connectors.base import ConnectorError, DeliveryError, Outgoing
 from socialdesk.connectors.email.messages import MAX_REFERENCES, message_id
+from socialdesk.connectors.email.oauth import xoauth2
 from socialdesk.connectors.email.settings import MailSettings, Server
 
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|vs)\s*(\[\d+\])?\s*:\s*", re.IGNORECASE)
@@ -59,6 +60,10 @@ def send(message: EmailMessage, server: Server, sender: str, timeout: float) -> 
     where = f"{server.host}:{server.port}"
     recipient = message["To"]
     try:
+        token, kept = server.oauth.access_token() if server.oauth else ("", False)
+    except ConnectorError as e:
+        raise DeliveryError(str(e), retryable=e.kind == ConnectorError.RETRYABLE) from e
+    try:
         if server.security == "ssl":
             client = smtplib.SMTP_SSL(server.host, server.port, timeout=timeout,
                                       context=ssl.create_default_context())
@@ -67,12 +72,19 @@ def send(message: EmailMessage, server: Server, sender: str, timeout: float) -> 
         with client:
             if server.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
-            if server.username and server.password:
+            if server.oauth:
+                client.ehlo_or_helo_if_needed()
+                # On a refusal the server may first send a challenge (Gmail does): it
+                # is answered with nothing, and the server then says 535.
+                client.auth("XOAUTH2", lambda challenge=None: xoauth2(server.username, token)
+                            if challenge is None else "")
+            elif server.username and server.password:
                 client.login(server.username, server.password)
             client.send_message(message, from_addr=sender, to_addrs=[recipient])
     except smtplib.SMTPAuthenticationError as e:
-        raise DeliveryError(f"{server.host} refused the sign-in as {server.username}: "
-                            f"{_said(e)}", retryable=False) from e
+        refusal = server.refused(token, kept, _said(e))
+        raise DeliveryError(str(refusal), retryable=refusal.kind == ConnectorError.RETRYABLE) \
+            from e
     except smtplib.SMTPRecipientsRefused as e:
         code, said = next(iter(e.recipients.values()))
         raise DeliveryError(f"{server.host} refused the recipient {recipient}: {code} "

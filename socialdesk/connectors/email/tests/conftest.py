@@ -43,7 +43,7 @@ def mailbox(dovecot) -> Mailbox:
 
 @pytest.fixture
 def smtp_server(mailbox):
-    server = SmtpServer(mailbox.address)
+    server = SmtpServer(mailbox.address, mailbox.server.oauth)
     server.start()
     yield server
     server.stop()

@@ -1,13 +1,17 @@
 """Real mail servers for the e-mail connector's tests and benchmark: a private
 Dovecot IMAP server (never the system's: its own configuration, directory and
-port) and an aiosmtpd SMTP server with AUTH, collecting what it is sent.
+port) and an aiosmtpd SMTP server with AUTH, collecting what it is sent. Both
+take passwords and OAuth 2.0 access tokens (XOAUTH2) from a local authorization
+server (oauth_server.py).
 
 Dovecot comes from Debian's dovecot-imapd (scripts/install-mail-server).
 """
 
+import base64
 import grp
 import imaplib
 import itertools
+import json
 import os
 import pwd
 import shutil
@@ -21,6 +25,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from socialdesk.connectors.email.tests.oauth_server import AuthorizationServer
 
 DOVECOT = Path("/usr/sbin/dovecot")
 PASSWORD = "a test password"
@@ -44,7 +50,7 @@ def _users() -> tuple[pwd.struct_passwd, str, str]:
     return me, me.pw_name, me.pw_name
 
 
-def _config(root: Path, port: int) -> str:
+def _config(root: Path, port: int, oauth: AuthorizationServer) -> str:
     mail_user, login_user, internal_user = _users()
     internal_group = grp.getgrgid(pwd.getpwnam(internal_user).pw_gid).gr_name
     return f"""
@@ -56,7 +62,7 @@ log_path = {root}/dovecot.log
 ssl = no
 # Plain passwords over an unencrypted connection, on 127.0.0.1 only.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
 default_login_user = {login_user}
 default_internal_user = {internal_user}
@@ -66,6 +72,11 @@ last_valid_uid = {mail_user.pw_uid}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/passwd
+}}
+# Access tokens: asked about at the authorization server (RFC 7662).
+passdb {{
+  driver = oauth2
+  args = {root}/oauth2.conf
 }}
 userdb {{
   driver = static
@@ -98,9 +109,20 @@ service imap-login {{
 """
 
 
+def _oauth2_config(oauth: AuthorizationServer) -> str:
+    return f"""
+introspection_mode = post
+introspection_url = {oauth.introspection_url}
+username_attribute = username
+active_attribute = active
+active_value = true
+"""
+
+
 class Dovecot:
-    def __init__(self, root: Path, port: int):
+    def __init__(self, root: Path, port: int, oauth: AuthorizationServer):
         self.root, self.host, self.port = root, "127.0.0.1", port
+        self.oauth = oauth
 
     def mailbox_address(self) -> str:
         """A mailbox of its own for each test, among those made at start."""
@@ -142,8 +164,11 @@ def running_dovecot():
     # file again when it changes, but not reliably within the same second.
     (root / "passwd").write_text("".join(f"care{n}@example.com:{{PLAIN}}{PASSWORD}::::::\n"
                                          for n in range(1, USERS + 1)))
-    server = Dovecot(root, free_port())
-    (root / "dovecot.conf").write_text(_config(root, server.port))
+    oauth = AuthorizationServer()
+    oauth.start()
+    server = Dovecot(root, free_port(), oauth)
+    (root / "dovecot.conf").write_text(_config(root, server.port, oauth))
+    (root / "oauth2.conf").write_text(_oauth2_config(oauth))
     process = subprocess.Popen([str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
@@ -156,6 +181,7 @@ def running_dovecot():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+        oauth.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -207,9 +233,28 @@ class Mailbox:
 class Collector:
     """An aiosmtpd handler that keeps every message it accepts."""
 
-    def __init__(self):
+    def __init__(self, oauth: AuthorizationServer | None = None):
         self.received: list = []
         self.refuse_recipients: dict[str, str] = {}  # address → the answer, e.g. "550 …"
+        self.oauth = oauth
+        self.signed_in: list[tuple[str, str]] = []  # (mechanism, login)
+
+    async def auth_XOAUTH2(self, server, args):
+        """XOAUTH2 as Gmail answers it: a refused token gets a 334 challenge with the
+        error in JSON, the client answers it with an empty line, then 535."""
+        try:
+            said = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
+            fields = dict(part.split("=", 1) for part in said.split("\x01") if "=" in part)
+        except ValueError:
+            return AuthResult(success=False, handled=False)
+        login, token = fields.get("user", ""), fields.get("auth", "").removeprefix("Bearer ")
+        if self.oauth and login and self.oauth.owner(token) == login:
+            self.signed_in.append(("XOAUTH2", login))
+            return AuthResult(success=True, handled=False, auth_data=login)
+        error = json.dumps({"status": "401", "schemes": "bearer", "scope": "https://mail"})
+        await server.challenge_auth(base64.b64encode(error.encode()).decode(),
+                                    encode_to_b64=False)
+        return AuthResult(success=False, handled=False)  # aiosmtpd answers 535
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refuse_recipients:
@@ -225,8 +270,8 @@ class Collector:
 
 
 class SmtpServer:
-    def __init__(self, address: str):
-        self.collector = Collector()
+    def __init__(self, address: str, oauth: AuthorizationServer | None = None):
+        self.collector = Collector(oauth)
         self.host, self.port = "127.0.0.1", free_port()
         self.address = address
         self.controller: Controller | None = None
