@@ -11,20 +11,28 @@ Pausing stops hearing, not answering: replies already written still go out.
 Removing forgets the account and its credentials; the posts and cases it
 brought stay, and their replies go out from the channel's next account, or to
 the outbox file.
+
+Accounts whose connector signs in with OAuth (an e-mail account on Microsoft 365
+or Gmail) are signed in through the provider's own page: the admin is sent there
+and back, and the refresh token the provider gives is kept with the account.
 """
 
+import secrets
+import time
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from socialdesk.audit.actions import do_record
-from socialdesk.connectors import channels, listening, registry
-from socialdesk.connectors.base import Setting
+from socialdesk.connectors import channels, listening, oauth, registry
+from socialdesk.connectors.base import ConnectorError, Setting
 from socialdesk.connectors.models import ChannelAccount
 
 MAX_POLL_SECONDS = 24 * 3600
 MIN_POLL_SECONDS = 10
+# How long an admin has to sign in at the provider and come back.
+SIGN_IN_SECONDS = 15 * 60
 
 
 class AccountError(Exception):
@@ -161,10 +169,16 @@ def do_update_account(account: ChannelAccount, *, name: str, given: dict, poll_s
 
 
 def _checked(account: ChannelAccount, unchecked: bool) -> str:
-    ok, said = listening.check_account(account)
-    if not ok and not unchecked:
-        raise AccountError(f"the connection does not work: {said}")
-    return said if ok else f"not checked: {said}"
+    try:
+        return registry.listener_for(account).check(account)
+    except ConnectorError as e:
+        said = f"{e} ({e.kind})"
+        if e.kind == ConnectorError.REAUTHORISE and offers_sign_in(account):
+            # Kept, to be signed in at the provider's page from the account's.
+            return f"not signed in yet: {e}"
+        if not unchecked:
+            raise AccountError(f"the connection does not work: {said}") from None
+        return f"not checked: {said}"
 
 
 def do_pause_account(account: ChannelAccount, actor=None) -> None:
@@ -184,3 +198,70 @@ def do_remove_account(account: ChannelAccount, actor=None) -> None:
     do_record("account.removed", actor=actor, account=account.pk, channel=account.channel,
               handle=account.handle)
     account.delete()
+
+
+def offers_sign_in(account: ChannelAccount) -> bool:
+    """Whether the account signs in at its provider's page (its settings ask for
+    OAuth), even if they are not complete yet: the sign-in then says what is missing."""
+    connector = _connector(account)
+    if connector is None or not hasattr(connector, "sign_in"):
+        return False
+    try:
+        return connector.sign_in(account) is not None
+    except ConnectorError:
+        return True
+
+
+def do_start_sign_in(account: ChannelAccount, redirect_uri: str) -> tuple[str, dict]:
+    """The provider's sign-in page for the account, and what its return must match
+    (the state, the PKCE verifier): the caller keeps it, e.g. in the admin's session."""
+    sign_in = _sign_in(account)
+    state, verifier = secrets.token_urlsafe(24), oauth.new_verifier()
+    pending = {"state": state, "verifier": verifier, "account": account.pk,
+               "redirect_uri": redirect_uri, "at": time.time()}
+    return sign_in.url(redirect_uri, state, verifier), pending
+
+
+def do_finish_sign_in(pending: dict, code: str, actor=None) -> tuple[ChannelAccount, str]:
+    """Trade the code the provider's page gave for the account's tokens and keep them;
+    the account and what checking its connection said."""
+    account = ChannelAccount.objects.filter(pk=pending.get("account")).first()
+    if account is None:
+        raise AccountError("the account was removed while you signed in")
+    if not 0 <= time.time() - float(pending.get("at", 0)) <= SIGN_IN_SECONDS:
+        raise AccountError(f"the sign-in took more than {SIGN_IN_SECONDS // 60} minutes: "
+                           "start it again")
+    if not code or len(code) > 4096:
+        raise AccountError("the provider sent no sign-in code back")
+    sign_in = _sign_in(account)
+    try:
+        answer = sign_in.trade(code, pending["redirect_uri"], pending["verifier"])
+        _connector(account).keep_sign_in(account, answer)
+    except ConnectorError as e:
+        raise AccountError(f"the sign-in did not work: {e}") from e
+    # Whatever stopped it (a revoked grant) is fixed now: fetched at the next tick.
+    account.last_error, account.error_kind = "", ""
+    account.next_poll_at = timezone.now() if account.is_active else None
+    account.save()
+    do_record("account.signed_in", actor=actor, account=account.pk, channel=account.channel,
+              handle=account.handle)
+    ok, said = listening.check_account(account)
+    return account, said if ok else f"but the connection does not work: {said}"
+
+
+def _connector(account: ChannelAccount):
+    try:
+        return registry.load(account.listener) if account.listener else None
+    except LookupError:
+        return None
+
+
+def _sign_in(account: ChannelAccount) -> oauth.SignIn:
+    connector = _connector(account)
+    try:
+        found = connector.sign_in(account) if hasattr(connector, "sign_in") else None
+    except ConnectorError as e:
+        raise AccountError(f"cannot sign in yet: {e}") from e
+    if found is None:
+        raise AccountError(f"{account} does not sign in at a provider's page")
+    return found

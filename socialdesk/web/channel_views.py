@@ -1,12 +1,14 @@
 """The brand's channel accounts in the desk: admins connect one, check it, fetch
-now, pause, resume and remove it (connectors.accounts does each)."""
+now, pause, resume and remove it, and sign in at its provider's page where it
+signs in with OAuth (connectors.accounts does each)."""
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from socialdesk.cases.queries import is_admin
 from socialdesk.connectors import accounts, channels, listening
@@ -137,7 +139,8 @@ def channel_account_view(request, account_id: int):
             return redirect("web:channel_account", account.pk)
     failed = request.method == "POST" and (form is None or form.errors)
     return render(request, "web/channel_account.html",
-                  {"account": account, "kind": kind, "form": form, "watched": _watched(account)},
+                  {"account": account, "kind": kind, "form": form, "watched": _watched(account),
+                   "signs_in": accounts.offers_sign_in(account)},
                   status=422 if failed else 200)
 
 
@@ -167,12 +170,56 @@ def channel_account_action_view(request, account_id: int):
     elif action == "resume":
         accounts.do_resume_account(account, request.user)
         messages.success(request, f"{account} resumed: fetched at the next tick.")
+    elif action == "sign_in":
+        try:
+            url, pending = accounts.do_start_sign_in(account, _signed_in_url())
+        except AccountError as e:
+            messages.error(request, f"{account}: {e}")
+        else:
+            request.session[SIGN_IN_KEY + pending["state"]] = pending
+            return redirect(url)
     elif action == "remove":
         accounts.do_remove_account(account, request.user)
         messages.success(request, f"{account} removed, with its credentials; its posts "
                                   "and cases stay.")
         return redirect("web:channel_accounts")
     else:
-        messages.error(request, "Choose check, fetch, pause, resume or remove.")
+        messages.error(request, "Choose check, fetch, sign in, pause, resume or remove.")
+    return redirect("web:channel_account", account.pk)
+
+
+SIGN_IN_KEY = "sign-in:"
+
+
+def _signed_in_url() -> str:
+    """Where the provider sends the admin back: registered with the app at the provider."""
+    return settings.SITE_URL.rstrip("/") + reverse("web:channel_account_signed_in")
+
+
+@require_GET
+def channel_account_signed_in_view(request):
+    """The provider's page sends the admin back here, with a code or an error."""
+    if not is_admin(request.user):
+        return _denied(request)
+    state = request.GET.get("state", "")
+    pending = request.session.pop(SIGN_IN_KEY + state, None) if state else None
+    if not isinstance(pending, dict):
+        messages.error(request, "That sign-in was not started from this desk in this browser, "
+                                "or was finished already: start it again from the account's page.")
+        return redirect("web:channel_accounts")
+    if error := request.GET.get("error"):
+        said = request.GET.get("error_description") or ""
+        messages.error(request, f"The provider did not sign you in: {error[:100]}"
+                                f"{': ' + said[:300] if said else ''}")
+        return redirect("web:channel_account", pending["account"])
+    try:
+        account, said = accounts.do_finish_sign_in(pending, request.GET.get("code", ""),
+                                                   actor=request.user)
+    except AccountError as e:
+        messages.error(request, str(e))
+        if ChannelAccount.objects.filter(pk=pending["account"]).exists():
+            return redirect("web:channel_account", pending["account"])
+        return redirect("web:channel_accounts")
+    messages.success(request, f"{account} signed in: {said}")
     return redirect("web:channel_account", account.pk)
 

@@ -58,6 +58,8 @@ urlpatterns = [
     path("channels/", channel_views.channel_accounts_view, name="channel_accounts"),
     path("channels/connect/<slug:kind>/", channel_views.channel_account_connect_view,
          name="channel_account_connect"),
+    path("channels/signed-in/", channel_views.channel_account_signed_in_view,
+         name="channel_account_signed_in"),
     path("channels/<int:account_id>/", channel_views.channel_account_view,
          name="channel_account"),
     path("channels/<int:account_id>/action/", channel_views.channel_account_action_view,

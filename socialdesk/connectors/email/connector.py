@@ -24,6 +24,7 @@ from socialdesk.connectors.base import (
     Outgoing,
     Setting,
 )
+from socialdesk.connectors.email import oauth
 from socialdesk.connectors.email.imap import signed_in
 from socialdesk.connectors.email.messages import (
     NotAPost,
@@ -34,6 +35,7 @@ from socialdesk.connectors.email.messages import (
 )
 from socialdesk.connectors.email.settings import MailSettings, mail_settings
 from socialdesk.connectors.email.smtp import compose, reply_id, send
+from socialdesk.connectors.oauth import SignIn
 from socialdesk.ingestion.records import RecordError, check_record
 
 logger = logging.getLogger(__name__)
@@ -74,8 +76,11 @@ class EmailConnector:
                 "provider", required=False),
         Setting("oauth_client_secret", "OAuth client secret", "Where the app registration "
                 "has one", secret=True, required=False),
-        Setting("oauth_refresh_token", "OAuth refresh token", "From signing in to the mailbox "
-                "through the app (socialdesk mail-sign-in)", secret=True, required=False),
+        Setting("oauth_refresh_token", "OAuth refresh token", "Leave empty: once the account "
+                "is saved, \"Sign in at the provider\" on its page gets one",
+                secret=True, required=False),
+        Setting("oauth_authorize_url", "OAuth sign-in page", "Where the provider's page is "
+                "not the usual one: the desk knows Google's and Microsoft's", required=False),
         Setting("oauth_scope", "OAuth scopes", "Where the provider needs them with each "
                 "token, such as https://outlook.office.com/IMAP.AccessAsUser.All "
                 "https://outlook.office.com/SMTP.Send offline_access", required=False),
@@ -171,6 +176,17 @@ class EmailConnector:
         except Exception as e:  # noqa: BLE001 - one malformed message must not stop the mailbox
             logger.warning("could not read %s", where, exc_info=True)
             rejected.append((where, f"could not be read: {type(e).__name__}: {e}"[:300]))
+
+    # -- signing in with OAuth ------------------------------------------------------
+
+    def sign_in(self, account) -> SignIn | None:
+        """Where an admin signs in to the mailbox; None when it takes a password."""
+        if not (account.config or {}).get("oauth_token_url"):
+            return None
+        return oauth.sign_in(account, mail_settings(account, signing_in=True))
+
+    def keep_sign_in(self, account, answer: dict) -> None:
+        oauth.keep_sign_in(account, answer)
 
     # -- answering -------------------------------------------------------------------
 

@@ -1,16 +1,13 @@
 """Signing in to a mailbox with OAuth 2.0, as Microsoft 365 requires (it refuses
 passwords over IMAP and SMTP) and Gmail prefers.
 
-The account keeps a refresh token and the app's client secret, encrypted with
-its other credentials. The desk trades the refresh token at the provider's token
-endpoint (RFC 6749, section 6) for an access token, keeps that in this process
-until a minute before it expires, and signs in with SASL XOAUTH2 on IMAP and
-SMTP. A provider that rotates refresh tokens (Microsoft does) answers with a new
-one, which replaces the stored one at once.
-
-The token request is one form POST, made with requests: OAuth libraries refuse
-plain http even to a server on this machine, and some refuse an answer whose
-scope differs from the one asked for, which Microsoft's often does.
+An admin signs in to the mailbox through the desk's account page (or gives the
+account a refresh token got otherwise); the account keeps the refresh token and
+the app's client secret, encrypted with its other credentials. The desk trades
+the refresh token for an access token (connectors.oauth), keeps that in this
+process until a minute before it expires, and signs in with SASL XOAUTH2 on
+IMAP and SMTP. A provider that rotates refresh tokens (Microsoft does) answers
+with a new one, which replaces the stored one at once.
 """
 
 import hashlib
@@ -20,18 +17,15 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-import requests
 from django.db import transaction
 
+from socialdesk.connectors import oauth
 from socialdesk.connectors.base import ConnectorError
 
 logger = logging.getLogger(__name__)
 
 # An access token is renewed this many seconds before the provider says it expires.
 EARLY = 60
-# The provider's answers that mean the refresh token or the app's registration no
-# longer works: a person must sign in again (RFC 6749, section 5.2).
-SIGN_IN_AGAIN = ("invalid_grant", "invalid_client", "unauthorized_client", "invalid_scope")
 
 _tokens: dict[str, tuple[str, float]] = {}  # refresh token's digest → access token, until
 _lock = threading.Lock()
@@ -48,10 +42,6 @@ class OAuth:
     refresh_token: str = field(repr=False)
     scope: str
     timeout: float
-
-    @property
-    def host(self) -> str:
-        return urlsplit(self.token_url).netloc
 
     def access_token(self) -> tuple[str, bool]:
         """A current access token, and whether it was kept from an earlier request
@@ -85,36 +75,58 @@ class OAuth:
         if self.scope:
             form["scope"] = self.scope
         try:
-            response = requests.post(self.token_url, data=form, timeout=self.timeout,
-                                     headers={"Accept": "application/json"},
-                                     allow_redirects=False)
-        except requests.RequestException as e:
-            raise ConnectorError(f"cannot reach the OAuth token endpoint {self.host}: "
-                                 f"{type(e).__name__}") from e
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        answer = answer if isinstance(answer, dict) else {}
-        if response.status_code == 429 or response.status_code >= 500:
-            raise ConnectorError(f"the OAuth token endpoint {self.host} is unavailable "
-                                 f"({_said(response, answer)})",
-                                 retry_after=_seconds(response.headers.get("Retry-After")))
-        if not response.ok:
-            kind = ConnectorError.REAUTHORISE if answer.get("error") in SIGN_IN_AGAIN \
-                else ConnectorError.PERMANENT
-            raise ConnectorError(f"{self.host} refused the account's OAuth refresh token: "
-                                 f"{_said(response, answer)}; sign in again and give the "
-                                 "account the new refresh token", kind)
-        token = answer.get("access_token")
-        if not isinstance(token, str) or not token or len(token) > 20_000:
-            raise ConnectorError(f"the OAuth token endpoint {self.host} answered without an "
-                                 "access token", ConnectorError.PERMANENT)
-        lifetime = _seconds(answer.get("expires_in")) or 3600
+            answer = oauth.token_request(self.token_url, form, self.timeout)
+        except ConnectorError as e:
+            if e.kind == ConnectorError.RETRYABLE:
+                raise
+            raise ConnectorError(f"{e}; sign in to the mailbox again from its account page",
+                                 e.kind) from e
         rotated = answer.get("refresh_token")
         rotated = rotated if isinstance(rotated, str) and rotated \
             and rotated != self.refresh_token else ""
-        return token, lifetime, rotated
+        return answer["access_token"], oauth.seconds(answer.get("expires_in")) or 3600, rotated
+
+
+def sign_in(account, mail) -> oauth.SignIn:
+    """Where an admin signs in to the mailbox, from the account's settings."""
+    config = account.config or {}
+    if not mail.imap.oauth:
+        raise ConnectorError("the account signs in with a password: give it the provider's "
+                             "OAuth token endpoint and client id first", ConnectorError.PERMANENT)
+    authorize_url = config.get("oauth_authorize_url") or _known_sign_in_page(
+        mail.imap.oauth.token_url)
+    if not authorize_url:
+        raise ConnectorError("config.oauth_authorize_url is missing: the provider's sign-in "
+                             "page", ConnectorError.PERMANENT)
+    return oauth.SignIn(
+        authorize_url=oauth.checked_url(authorize_url, "oauth_authorize_url",
+                                        "https://accounts.google.com/o/oauth2/v2/auth"),
+        token_url=mail.imap.oauth.token_url, client_id=mail.imap.oauth.client_id,
+        client_secret=mail.imap.oauth.client_secret, scope=mail.imap.oauth.scope,
+        # Offline access and consent: the answer then holds a refresh token, even
+        # for a mailbox that signed in before (Google's rule).
+        params={"login_hint": mail.address, "access_type": "offline", "prompt": "consent"},
+        timeout=mail.timeout)
+
+
+def _known_sign_in_page(token_url: str) -> str:
+    """The sign-in page of a provider its token endpoint names: Google's, and
+    Microsoft's for the tenant in the endpoint's path."""
+    parts = urlsplit(token_url)
+    if parts.hostname == "oauth2.googleapis.com":
+        return "https://accounts.google.com/o/oauth2/v2/auth"
+    if parts.hostname == "login.microsoftonline.com" and parts.path.endswith("/token"):
+        return parts._replace(path=parts.path.removesuffix("/token") + "/authorize").geturl()
+    return ""
+
+
+def keep_sign_in(account, answer: dict) -> None:
+    """Store the refresh token a sign-in gave, in place of any before it."""
+    refresh_token = answer.get("refresh_token")
+    if not isinstance(refresh_token, str) or not refresh_token:
+        raise ConnectorError("the provider gave no refresh token: ask for offline access "
+                             "(Microsoft: the offline_access scope)", ConnectorError.PERMANENT)
+    account.set_secrets({**account.secrets(), "oauth_refresh_token": refresh_token})
 
 
 def _keep_rotated(account_id: int | None, old: str, new: str) -> None:
@@ -143,16 +155,3 @@ def xoauth2(username: str, token: str) -> str:
 
 def _digest(refresh_token: str) -> str:
     return hashlib.sha256(refresh_token.encode()).hexdigest()
-
-
-def _seconds(value) -> int | None:
-    try:
-        seconds = int(value)
-    except (TypeError, ValueError):
-        return None
-    return seconds if 0 < seconds <= 7 * 24 * 3600 else None
-
-
-def _said(response, answer: dict) -> str:
-    words = [str(answer.get(k))[:300] for k in ("error", "error_description") if answer.get(k)]
-    return f"{': '.join(words) or response.reason} (HTTP {response.status_code})"

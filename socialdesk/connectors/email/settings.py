@@ -14,6 +14,8 @@ config (not secret):
                   instead of a password (connectors.email.oauth)
   oauth_client_id the desk's app registration at the provider
   oauth_scope     the scopes asked for with each token, where the provider needs them
+  oauth_authorize_url  the provider's sign-in page, where the desk cannot tell it
+                  from the token endpoint (it can for Google's and Microsoft's)
 secrets: password, or oauth_refresh_token and oauth_client_secret (where the app
 has one); smtp_username and smtp_password where the SMTP server takes other
 credentials than the IMAP one (a username may also be kept in secrets).
@@ -23,10 +25,10 @@ machine's own (a relay or a test server on localhost).
 """
 
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from socialdesk.connectors.base import ConnectorError
 from socialdesk.connectors.email.oauth import OAuth
+from socialdesk.connectors.oauth import checked_url
 
 SECURITY = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"imap": {"ssl": 993, "starttls": 143, "none": 143},
@@ -96,9 +98,10 @@ def _server(kind: str, config: dict, username: str, password: str,
     return Server(host, int(port), security, username, password, oauth)
 
 
-def mail_settings(account) -> MailSettings:
+def mail_settings(account, signing_in: bool = False) -> MailSettings:
     """The account's settings; ConnectorError (permanent, or reauthorise for a
-    missing password) saying which one to fix."""
+    missing password) saying which one to fix. `signing_in`: the OAuth refresh
+    token is what the admin is about to get, not needed yet."""
     config, secrets = account.config or {}, account.secrets()
     address = (account.handle or "").strip().lstrip("@")
     if address.count("@") != 1 or any(c.isspace() for c in address):
@@ -110,7 +113,7 @@ def mail_settings(account) -> MailSettings:
             or not 0 < timeout <= 300:
         raise ConnectorError("config.timeout must be a number of seconds from 1 to 300",
                              ConnectorError.PERMANENT)
-    oauth = _oauth(account, config, secrets, float(timeout))
+    oauth = _oauth(account, config, secrets, float(timeout), signing_in)
     password = secrets.get("password") or ""
     if not password and not oauth:
         raise ConnectorError('no password: set the account\'s secrets {"password": "…"}, or '
@@ -134,27 +137,23 @@ def mail_settings(account) -> MailSettings:
         start=start, timeout=float(timeout))
 
 
-def _oauth(account, config: dict, secrets: dict, timeout: float) -> OAuth | None:
+def _oauth(account, config: dict, secrets: dict, timeout: float,
+           signing_in: bool = False) -> OAuth | None:
     """How the account gets access tokens, when it signs in with OAuth 2.0."""
     token_url = str(config.get("oauth_token_url") or "").strip()
     if not token_url:
         return None
-    parts = urlsplit(token_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
-        raise ConnectorError(f"config.oauth_token_url must be the provider's token endpoint, "
-                             f"such as https://oauth2.googleapis.com/token, not "
-                             f"{token_url[:80]!r}", ConnectorError.PERMANENT)
-    if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
-        raise ConnectorError(f"config.oauth_token_url {token_url[:80]!r} must use https: the "
-                             "refresh token is sent to it", ConnectorError.PERMANENT)
+    token_url = checked_url(token_url, "oauth_token_url", "https://oauth2.googleapis.com/token")
     client_id = str(config.get("oauth_client_id") or "").strip()
     if not client_id:
         raise ConnectorError("config.oauth_client_id is missing: the app's client id at the "
                              "provider", ConnectorError.PERMANENT)
     refresh_token = secrets.get("oauth_refresh_token")
     if not isinstance(refresh_token, str) or not refresh_token.strip():
-        raise ConnectorError('no OAuth refresh token: set the account\'s secrets '
-                             '{"oauth_refresh_token": "…"}', ConnectorError.REAUTHORISE)
+        if not signing_in:
+            raise ConnectorError("not signed in to the mailbox yet: sign in from the "
+                                 "account's page", ConnectorError.REAUTHORISE)
+        refresh_token = ""
     return OAuth(account_id=account.pk, token_url=token_url, client_id=client_id,
                  client_secret=str(secrets.get("oauth_client_secret") or ""),
                  refresh_token=refresh_token.strip(),

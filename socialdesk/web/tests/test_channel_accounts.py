@@ -151,7 +151,7 @@ def test_pause_resume_and_remove(admin, tmp_path):
     assert account.is_active and account.next_poll_at is not None
 
     unknown = admin.post(act, {"action": "explode"}, follow=True)
-    assert b"Choose check, fetch, pause, resume or remove" in unknown.content
+    assert b"Choose check, fetch, sign in, pause, resume or remove" in unknown.content
     admin.post(act, {"action": "remove"})
     assert not ChannelAccount.objects.exists()
     verbs = list(Event.objects.filter(verb__startswith="account.").values_list("verb", flat=True)

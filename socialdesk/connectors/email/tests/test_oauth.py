@@ -87,8 +87,8 @@ def test_a_revoked_refresh_token_stops_fetching_until_someone_signs_in_again(
     oauth.revoke(mailbox.address)
 
     report = poll(account)
-    assert "refused the account's OAuth refresh token: invalid_grant: The refresh token " \
-           "has expired or been revoked. (HTTP 400); sign in again" in report.error
+    assert "refused the OAuth request: invalid_grant: The refresh token has expired or " \
+           "been revoked. (HTTP 400); sign in to the mailbox again" in report.error
     account.refresh_from_db()
     assert (account.error_kind, account.next_poll_at) == ("reauthorise", None)
 
@@ -161,9 +161,9 @@ def test_an_unreachable_token_endpoint_is_waited_for(teams, mailbox):
 
 @pytest.mark.parametrize(("changes", "kind", "says"), [
     ({"oauth_token_url": "http://login.example.com/token"}, "permanent", "must use https"),
-    ({"oauth_token_url": "ftp://login.example.com/token"}, "permanent", "token endpoint"),
+    ({"oauth_token_url": "ftp://login.example.com/token"}, "permanent", "provider's address"),
     ({"oauth_client_id": ""}, "permanent", "oauth_client_id is missing"),
-    ({"secrets": {}}, "reauthorise", "no OAuth refresh token"),
+    ({"secrets": {}}, "reauthorise", "not signed in to the mailbox yet"),
 ])
 def test_oauth_settings_are_checked_saying_what_to_fix(changes, kind, says):
     secrets = changes.pop("secrets", {"oauth_refresh_token": "r"})
