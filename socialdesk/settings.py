@@ -290,6 +290,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Domains replies may link to (guideline check); empty: links are not checked.
 BRAND_LINK_DOMAINS = [d for d in env("BRAND_LINK_DOMAINS", "").split(",") if d.strip()]
+# The brand's own phone numbers and e-mail addresses, comma-separated: a public
+# reply may give them out (guideline check).
+BRAND_CONTACTS = [c.strip() for c in env("BRAND_CONTACTS", "").split(",") if c.strip()]
 MAX_POST_CHARS = env_int("MAX_POST_CHARS", 40_000)
 API_MAX_BATCH = env_int("API_MAX_BATCH", 1000)
 

@@ -220,6 +220,7 @@ def reply_findings(case: Case, text: str, visibility: str) -> list[Finding]:
         text=text, visibility=visibility, channel=case.channel, category=case.category,
         cues=case_cues(case),
         allowed_domains=frozenset(getattr(settings, "BRAND_LINK_DOMAINS", ()) or ()),
+        own_contacts=frozenset(getattr(settings, "BRAND_CONTACTS", ()) or ()),
         limit=limit,
     ))
     if visibility == Post.Visibility.PRIVATE:

@@ -5,8 +5,9 @@ customer, so the desk holds drafts to the brand's care guidelines:
 
 - acknowledge the customer in public: a complaint answered without a word of
   sympathy or understanding reads as indifference to everyone watching;
-- resolve offline: card numbers, bank details, phone numbers, e-mail addresses
-  and order numbers belong in a private message, never in a public reply;
+- resolve offline: card numbers, bank details, national identifiers, phone
+  numbers, e-mail addresses and order numbers belong in a private message,
+  never in a public reply (the brand's own helpline and addresses excepted);
 - admit no culpability before the facts are established: where someone may
   have been hurt, or a lawyer may be reading, sympathy is right but "it was our
   fault" can become evidence;
@@ -46,6 +47,9 @@ class Draft:
     category: str
     cues: frozenset[str] = frozenset()
     allowed_domains: frozenset[str] = frozenset()  # empty: links are not checked
+    # The brand's own phone numbers and e-mail addresses (a helpline, the care
+    # address), which a public reply may give out.
+    own_contacts: frozenset[str] = frozenset()
     limit: int | None = None  # the channel's limit for this visibility; None: no limit
 
 
@@ -182,6 +186,10 @@ def _mask_email(address: str) -> str:
     return f"{local[:1]}\u2026@{domain}"
 
 
+def _mask_id(identifier: str) -> str:
+    return f"\u2026{re.sub(r'[ -]', '', identifier)[-3:]}"
+
+
 def _mask_order(order: str) -> str:
     return f"\u2026{_digits(order)[-4:]}"
 
@@ -189,19 +197,22 @@ def _mask_order(order: str) -> str:
 # The triage detectors, in the order `cues.personal_data` reads them: an IBAN's
 # digits are not also a card, and a card's are not also a phone number.
 _DETECTORS = (
-    ("bank account number", cues._IBAN, cues._iban_valid, _mask_iban),
-    ("card number", cues._CARD, lambda found: cues._luhn(_digits(found)), _mask_card),
+    ("bank account number", cues._IBAN, lambda m: cues._iban_valid(m.group()), _mask_iban),
+    ("national identifier", cues._NATIONAL_ID, cues._national_id_valid, _mask_id),
+    ("card number", cues._CARD, lambda m: cues._luhn(_digits(m.group())), _mask_card),
     ("e-mail address", cues._EMAIL, None, _mask_email),
     ("phone number", cues._PHONE, None, _mask_phone),
     ("order number", cues._ORDER, None, _mask_order),
 )
 
 
-def personal_data(text: str, own_domains: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+def personal_data(text: str, own_domains: frozenset[str] = frozenset(),
+                  own_contacts: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     """(kind, masked evidence) for each piece of personal data in the text.
 
-    E-mail addresses at `own_domains` are the brand's own (care@brand.com), which
-    a public reply may give out.
+    E-mail addresses at `own_domains`, and the phone numbers and addresses in
+    `own_contacts`, are the brand's own (care@brand.com, its helpline), which a
+    public reply may give out.
     """
     kinds = cues.personal_data(text)  # cheap, and nothing to find in most replies
     if not kinds:
@@ -212,9 +223,12 @@ def personal_data(text: str, own_domains: frozenset[str] = frozenset()) -> list[
             continue
         for match in pattern.finditer(text):
             value = match.group()
-            if valid is not None and not valid(value):
+            if valid is not None and not valid(match):
                 continue
-            if kind == "e-mail address" and _allowed(value.rpartition("@")[2], own_domains):
+            if kind == "e-mail address" and (_allowed(value.rpartition("@")[2], own_domains)
+                                             or value.lower() in _addresses(own_contacts)):
+                continue
+            if kind == "phone number" and _own_phone(value, own_contacts):
                 continue
             found.append((kind, mask(value)))
             # Blank it out so the same digits are not found again as another kind.
@@ -222,10 +236,26 @@ def personal_data(text: str, own_domains: frozenset[str] = frozenset()) -> list[
     return list(dict.fromkeys(found))
 
 
+def _addresses(contacts: frozenset[str]) -> set[str]:
+    return {c.strip().lower() for c in contacts if "@" in c}
+
+
+def _own_phone(number: str, contacts: frozenset[str]) -> bool:
+    """Whether the number is one of the brand's, however it is written: with or
+    without the country code ("+44 800 123 4567" is "0800 123 4567")."""
+    found = _digits(number).lstrip("0")
+    for contact in contacts:
+        own = _digits(contact).lstrip("0") if "@" not in contact else ""
+        shorter, longer = sorted((own, found), key=len)
+        if len(shorter) >= 6 and longer.endswith(shorter) and len(longer) - len(shorter) <= 3:
+            return True
+    return False
+
+
 def _personal_data(draft: Draft) -> Finding | None:
     if draft.visibility != "public":
         return None
-    found = personal_data(draft.text, _domains(draft.allowed_domains))
+    found = personal_data(draft.text, _domains(draft.allowed_domains), draft.own_contacts)
     if not found:
         return None
     listed = _and([f"{_article(kind)} {kind} ({masked})" for kind, masked in found])

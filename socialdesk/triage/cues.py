@@ -239,6 +239,42 @@ _IBAN_LENGTHS = {
     "PL": 28, "PT": 25, "QA": 29, "RO": 24, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27,
     "TR": 26,
 }
+# National identifiers, each taken only where its own check holds: US Social
+# Security numbers written with dashes (nine bare digits are too often something
+# else) outside the ranges never issued; UK National Insurance numbers; French
+# social security numbers (NIR: the mod-97 key); Spanish DNI and NIE (the check
+# letter); German tax ids after their name (ISO 7064 check digit).
+_NATIONAL_ID = re.compile(
+    r"(?<![\w-])(?P<ssn>(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4})(?![\w-])"
+    r"|(?<![\w])(?P<nino>(?!BG|GB|NK|KN|TN|NT|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]"
+    r"(?: ?\d\d){3} ?[A-D])(?![\w])"
+    r"|(?<![\w])(?P<nir>[12] ?\d\d ?\d\d ?(?:\d\d|2[AB]) ?\d{3} ?\d{3} ?\d\d)(?![\w])"
+    r"|(?<![\w])(?P<dni>(?:\d{8}|[XYZ]-?\d{7})[ -]?[A-Z])(?![\w])"
+    r"|(?:steuer-?id|steuer-?identifikationsnummer|identifikationsnummer|idnr|tax id)\W{0,5}"
+    r"(?P<steuerid>[1-9]\d ?\d{3} ?\d{3} ?\d{3})(?![\w])",
+    re.IGNORECASE | re.ASCII,
+)
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def _national_id_valid(match: re.Match) -> bool:
+    kind = match.lastgroup
+    value = re.sub(r"[ -]", "", match.group(kind)).upper()
+    if kind == "nir":
+        # Corsica's departments 2A and 2B count as 19 and 18 in the key.
+        number = int(value[:13].replace("2A", "19").replace("2B", "18"))
+        return 97 - number % 97 == int(value[13:])
+    if kind == "dni":
+        number = value[:-1].replace("X", "0").replace("Y", "1").replace("Z", "2")
+        return _DNI_LETTERS[int(number) % 23] == value[-1]
+    if kind == "steuerid":
+        product = 10
+        for digit in value[:10]:
+            total = (int(digit) + product) % 10 or 10
+            product = total * 2 % 11
+        return (11 - product) % 10 == int(value[10])
+    return True  # the SSN's and the NINO's rules are in the pattern
+
 
 # Cheap necessary conditions, checked first because most posts have no
 # personal data: a card or phone number has eight digits close together, an
@@ -246,6 +282,7 @@ _IBAN_LENGTHS = {
 # a word such as "order" or a dash, an e-mail address a word character (or
 # . + -) just before its @.
 _EIGHT_DIGITS = re.compile(r"\d(?:[ ().-]{0,2}\d){7}")
+_SIX_DIGITS = re.compile(r"\d(?:[ -]?\d){5}")
 _IBAN_START = re.compile(r"[A-Z][A-Z][0-9][0-9]")
 _FIVE_DIGITS = re.compile(r"\d\d\d\d\d")  # spelt out: searches faster than \d{5}
 _DIGIT = re.compile(r"\d")
@@ -303,6 +340,13 @@ def personal_data(text: str) -> tuple[str, ...]:
             for start, end in ibans:
                 text = text[:start] + " " * (end - start) + text[end:]
             found.append("bank account number")
+    if digits >= 6 and _SIX_DIGITS.search(text):
+        ids = [m.span() for m in _NATIONAL_ID.finditer(text) if _national_id_valid(m)]
+        if ids:
+            # Nor is a national identifier's.
+            for start, end in ids:
+                text = text[:start] + " " * (end - start) + text[end:]
+            found.append("national identifier")
     long_number = digits >= 8 and _EIGHT_DIGITS.search(text) is not None
     if long_number and any(_luhn(re.sub(r"\D", "", m.group())) for m in _CARD.finditer(text)):
         found.insert(0, "card number")

@@ -170,6 +170,12 @@ PERSONAL_DATA = [
     ("We'll call you on 07700 900123.", "phone number", "\u2026123"),
     ("We've written to jane.doe@mail.com.", "e-mail address", "j\u2026@mail.com"),
     ("Order ORD-123456 is on its way.", "order number", "\u20263456"),
+    ("We have your SSN as 078-05-1120.", "national identifier", "\u2026120"),
+    ("Is your NI number AB 12 34 56 C?", "national identifier", "\u202656C"),
+    ("Votre numéro 1 84 12 76 451 089 46 est noté.", "national identifier", "\u2026946"),
+    ("Su DNI 12345678Z está registrado.", "national identifier", "\u202678Z"),
+    ("Tenemos su NIE X1234567L.", "national identifier", "\u202667L"),
+    ("Ihre Steuer-ID: 86 095 742 719 liegt uns vor.", "national identifier", "\u2026719"),
 ]
 
 
@@ -193,6 +199,12 @@ def test_a_masked_card_number_never_shows_more_than_its_last_four_digits():
 
 @pytest.mark.parametrize("text", [
     "Your reference 4242 4242 4242 4241 is noted.",  # fails the Luhn check
+    # National identifiers whose own check fails, or that were never issued.
+    "Ticket 000-12-3456 and 666-12-3456 are closed.",
+    "Référence 1 84 12 76 451 089 47, merci.",
+    "Pedido 12345678A enviado.",
+    "Steuer-ID 12 345 678 901 bitte prüfen.",
+    "Code QQ 12 34 56 C is the example on the form.",
     "We open at 9 and close at 17, 7 days a week.",
     "Send it to care at example dot com.",
     "We'll DM you shortly.",
@@ -206,6 +218,17 @@ def test_it_lists_every_kind_of_personal_data_it_finds():
                    "personal_data")
     assert "a card number (ending 4242) and an e-mail address (j\u2026@mail.com)" \
         in finding.message
+
+
+def test_the_brands_own_helpline_and_address_may_be_given_out_in_public():
+    own = frozenset({"0800 123 4567", "Help@Kettle.example"})
+    for text in ("Call us free on 0800 123 4567.", "From abroad: +44 800 123 4567.",
+                 "Ring 0800-123-4567 any time.", "Write to help@kettle.example."):
+        assert check_draft(draft(text, own_contacts=own)) == [], text
+    # Anyone else's number or address is still personal data.
+    for text in ("Call her on 07700 900123.", "Call her on 0800 123 4568.",
+                 "Write to jo@kettle.example."):
+        assert "personal_data" in checks(check_draft(draft(text, own_contacts=own))), text
 
 
 def test_an_e_mail_address_at_the_brands_own_domain_may_be_given_out_in_public():

@@ -64,6 +64,14 @@ def test_a_reply_that_breaks_a_guideline_is_refused_with_the_reason(
     assert not Reply.objects.exists()
 
 
+def test_the_brands_configured_helpline_may_go_in_a_public_reply(case, agent, settings):
+    text = "Sorry about this! Call our team free on 0800 123 4567."
+    with pytest.raises(ActionError, match="phone number"):
+        do_submit_reply(case, agent, text, "public")
+    settings.BRAND_CONTACTS = ["+44 800 123 4567", "care@kettle.example"]
+    assert do_submit_reply(case, agent, text, "public").status == Reply.Status.QUEUED
+
+
 def test_personal_data_may_go_in_a_private_message(case, agent):
     reply = do_submit_reply(case, agent, "Sorry! Is carol.smith@gmail.com still yours?",
                             "private")
