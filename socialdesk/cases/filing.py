@@ -71,7 +71,7 @@ from socialdesk.audit.models import Event
 from socialdesk.cases import sla
 from socialdesk.cases.grouping import Group, Plan, plan_cases
 from socialdesk.cases.models import Case, FollowUp, Note, Reply
-from socialdesk.cases.steps import steps_for
+from socialdesk.cases.steps import do_mark_brand_posts, steps_for
 from socialdesk.ingestion.models import Post
 from socialdesk.ingestion.queries import PostRow
 from socialdesk.lib.bulk import bulk_update_fields, insert_rows
@@ -408,6 +408,7 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
     answered: dict[int, datetime] = {}  # case → our earliest reply in this batch
     inbound: list[tuple[int, datetime, bool]] = []
     moved: list[tuple[Case | NewCase, str, str, datetime]] = []  # status changes
+    brand_posts: list[tuple[int, str, str, datetime]] = []  # each completes the case's steps
     for post in posts:
         target = case_of_post.get(post.id)
         if target is None or post.id in openers:
@@ -425,6 +426,7 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
                 case.status = Case.Status.OPEN  # the brand has answered: work has started
                 changed[case.pk] = case
             answered[case.pk] = min(answered.get(case.pk, post.created_at), post.created_at)
+            brand_posts.append((case.pk, post.channel, post.visibility, post.created_at))
             continue
         triage = triages.get(post.id)
         if post.created_at < case.opened_at:
@@ -464,6 +466,8 @@ def _update_joined_cases(posts, case_of_post, openers, cases, triages, events, n
     # "pending" resumes them, a new message starts the next-response target.
     sla.do_note_responses(answered)
     sla.do_note_statuses(moved)
+    if brand_posts:
+        events += do_mark_brand_posts(brand_posts)
     if inbound:
         from socialdesk.cases.followups import do_meet_follow_ups
 

@@ -1,6 +1,9 @@
 """A case's reply mode as steps the agent works through ("acknowledge publicly,
-then continue privately"), each done by a reply sent or a call or e-mail noted."""
+then continue privately"), each done by a reply sent or a call or e-mail noted,
+or by a brand post in the case's thread that the desk hears or imports (a reply
+someone wrote on the platform itself)."""
 
+from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
@@ -9,6 +12,7 @@ from django.utils import timezone
 from socialdesk.audit.actions import do_record
 from socialdesk.cases.models import Case
 from socialdesk.connectors import channels
+from socialdesk.lib.bulk import bulk_update_fields
 
 ACKNOWLEDGE_PUBLICLY = "acknowledge_publicly"
 CONTINUE_PRIVATELY = "continue_privately"
@@ -83,3 +87,34 @@ def do_mark_contact(case: Case, channel: str, visibility: str, via: str,
     wanted = completed_by(channel, visibility)
     return [s["step"] for s in steps_of(case)
             if s["step"] in wanted and not s["done_at"] and do_mark_step(case, s["step"], via, at)]
+
+
+BRAND_POST_VIA = {"public": "public reply on the platform",
+                  "private": "private message on the platform"}
+
+
+def do_mark_brand_posts(posts: list[tuple[int, str, str, datetime]]) -> list[tuple]:
+    """Brand posts filed into cases, as (case id, channel, visibility, created_at),
+    complete the steps they fulfil, as a reply sent from the desk does. One read and
+    one write for them all (the pipeline files them by the thousand); returns the
+    audit events, (case, verb, data), for the caller to write."""
+    by_case: dict[int, list[tuple[str, str, datetime]]] = defaultdict(list)
+    for case_id, channel, visibility, at in posts:
+        by_case[case_id].append((channel, visibility, at))
+    changed, events = [], []
+    for case in Case.objects.select_for_update().only("steps", "reply_mode").filter(
+            pk__in=by_case):
+        steps, done = steps_of(case), []
+        for channel, visibility, at in sorted(by_case[case.pk], key=lambda c: c[2]):
+            wanted = completed_by(channel, visibility)
+            for step in steps:
+                if step["step"] in wanted and not step["done_at"]:
+                    step["done_at"], step["via"] = at.isoformat(), BRAND_POST_VIA[visibility]
+                    done.append(step)
+        if done:
+            case.steps = steps
+            changed.append(case)
+            events += [(case, "case.step_done", {"step": s["step"], "via": s["via"],
+                                                 "done_at": s["done_at"]}) for s in done]
+    bulk_update_fields(changed, ["steps"], model=Case)
+    return events
