@@ -6,8 +6,6 @@ the category or sentiment changes, lets the active policy decide again on the
 corrected facts, so the priority and first-response target follow the label.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -18,6 +16,7 @@ from socialdesk.audit.actions import do_record
 from socialdesk.cases.filing import DECISION_RANK
 from socialdesk.cases.models import Case
 from socialdesk.cases.queries import cases_visible_to
+from socialdesk.cases.redecide import redecide_case
 from socialdesk.ingestion.models import Post
 from socialdesk.triage.actions import active_policy
 from socialdesk.triage.engine import PostInput, TriageResult
@@ -127,7 +126,7 @@ def do_correct_triage(post: Post, field: str, value: str, actor: User,
     after = _outcome_of(triage)
 
     case = Case.objects.select_for_update().filter(pk=post.case_id).first()
-    case_changes = _update_case(case, post) if case else {}
+    case_changes = _update_case(case, post, now) if case else {}
     do_record("triage.corrected", case=case, actor=actor, at=now, post=post.pk,
               external_id=post.external_id, field=field, before=previous, after=value,
               note=note, outcome={k: [before[k], after[k]] for k in after
@@ -188,13 +187,14 @@ def _decide_again(triage: Triage, post: Post) -> None:
                            *reasons[1:]])
 
 
-def _update_case(case: Case, post: Post) -> dict:
+def _update_case(case: Case, post: Post, now) -> dict:
     """Bring the case in line with its posts' triage, the way filing combines them.
 
-    The first inbound post gives the category, reply mode and first-response
-    target; the most urgent decision and priority of any inbound post win. A
-    case the pipeline closed as hidden opens again when a person says that a
-    post needs a response; a case a person resolved or closed is left alone.
+    The first inbound post gives the category and reply mode, and a correction of
+    it decides the case again (cases.redecide: team, assignee, approval gate,
+    steps, SLA targets); the most urgent decision and priority of any inbound
+    post win. A case the pipeline closed as hidden opens again when a person says
+    that a post needs a response; a case a person resolved or closed is left alone.
     """
     hidden_by_pipeline = (case.status == Case.Status.CLOSED and case.decision == "hide"
                           and case.resolved_at is None)
@@ -209,12 +209,10 @@ def _update_case(case: Case, post: Post) -> dict:
         "decision": min((t.decision for t in triages), key=lambda d: DECISION_RANK.get(d, 9)),
         "priority": min(t.priority for t in triages),
     }
-    if first.post_id == post.pk:
+    opener = first.post_id == post.pk
+    if opener:
         wanted["category"] = first.category
         wanted["reply_mode"] = first.reply_mode
-        minutes = first.first_response_minutes
-        wanted["first_response_due"] = (case.opened_at + timedelta(minutes=minutes)
-                                        if minutes else None)
     if hidden_by_pipeline and wanted["decision"] in NEEDS_RESPONSE:
         wanted["status"] = Case.Status.NEW
     changes = {}
@@ -222,7 +220,10 @@ def _update_case(case: Case, post: Post) -> dict:
         if getattr(case, name) != value:
             changes[name] = [_shown(getattr(case, name)), _shown(value)]
             setattr(case, name, value)
-    if changes:
+    if opener:
+        changes.update(redecide_case(case, stored_facts(first, post), active_policy(),
+                                     first.first_response_minutes, now))
+    elif changes:
         case.save(update_fields=[*wanted, "updated_at"])
     return changes
 

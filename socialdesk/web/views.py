@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from socialdesk.analytics.metrics import channel_report
 from socialdesk.cases import actions, approvals, followups, moderation, notes, steps
+from socialdesk.cases.models import Case
 from socialdesk.cases.queries import (
     access_case,
     access_reply,
     awaiting_approval_by,
     can_approve,
+    cases_visible_to,
     follow_ups_of,
     notes_of,
     others_on_case,
@@ -345,6 +347,12 @@ def correct_triage_view(request, case_id: int, post_id: int):
     else:
         messages.error(request, "; ".join(f"{name}: {' '.join(errors)}"
                                           for name, errors in form.errors.items()))
+    if not cases_visible_to(request.user).filter(pk=case.pk).exists():
+        # Decided again into another team's hands: this person no longer sees it.
+        moved = Case.objects.select_related("team").get(pk=case.pk)
+        messages.info(request, f"{moved.ref} now belongs to {moved.team.name}, as the "
+                               "routing rules say for the corrected triage.")
+        return redirect("web:inbox")
     return redirect(reverse("web:case", args=[case.pk]) + f"#triage-{post.pk}")
 
 

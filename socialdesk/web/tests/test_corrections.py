@@ -37,7 +37,7 @@ def form_data(p, **changes):
 
 def test_the_case_page_offers_a_correction_form_and_shows_the_history(client, complaint, agent,
                                                                       teammate):
-    do_correct_triage(complaint, "category", "praise", teammate, note="they liked the kettle")
+    do_correct_triage(complaint, "category", "question", teammate, note="they asked how")
     client.force_login(agent)
 
     page = client.get(reverse("web:case", args=[complaint.case_id])).content.decode()
@@ -45,8 +45,8 @@ def test_the_case_page_offers_a_correction_form_and_shows_the_history(client, co
     assert f'action="{correct_url(complaint)}"' in page
     assert f'name="post{complaint.pk}-category"' in page
     assert "csrfmiddlewaretoken" in page
-    assert "bob changed category complaint → praise" in page
-    assert "they liked the kettle" in page
+    assert "bob changed category complaint → question" in page
+    assert "they asked how" in page
     assert "<script>" not in page.split("<main", 1)[1]
 
 
@@ -54,17 +54,28 @@ def test_a_teammate_corrects_the_category_and_the_case_follows(client, complaint
     client.force_login(agent)
 
     response = client.post(correct_url(complaint),
-                           form_data(complaint, category="praise", note="a thank-you"))
+                           form_data(complaint, category="question", note="a how-to"))
 
     assert response.status_code == 302
     assert response.url == reverse("web:case", args=[complaint.case_id]) + \
         f"#triage-{complaint.pk}"
     correction = Correction.objects.get()
     assert (correction.field, correction.previous, correction.value, correction.note,
-            correction.created_by) == ("category", "complaint", "praise", "a thank-you", agent)
-    assert Case.objects.get().category == "praise"
+            correction.created_by) == ("category", "complaint", "question", "a how-to", agent)
+    assert Case.objects.get().category == "question"
     page = client.get(response.url).content.decode()
-    assert "Triage corrected: category complaint → praise." in page
+    assert "Triage corrected: category complaint → question." in page
+
+
+def test_a_correction_that_hands_the_case_to_another_team_says_so(client, complaint, agent):
+    client.force_login(agent)
+    response = client.post(correct_url(complaint), form_data(complaint, category="praise"),
+                           follow=True)
+    case = Case.objects.select_related("team").get()
+    assert case.team.slug != "care" and case.assignee != agent
+    assert response.redirect_chain[-1][0] == reverse("web:inbox")
+    page = response.content.decode()
+    assert f"{case.ref} now belongs to {case.team.name}" in page
 
 
 def test_only_the_fields_a_person_changed_are_corrected(client, complaint, agent, teammate):

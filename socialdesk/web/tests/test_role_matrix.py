@@ -209,6 +209,10 @@ ROUTES: dict[str, E] = {
     "web:channel_account": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK),
     "web:channel_account_action": E(POST, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN,
                                     OK, {"action": "pause"}),
+    # The provider's page sends the admin back here; without the state of a sign-in
+    # this admin started, the return is refused.
+    "web:channel_account_signed_in": E(GET, LOGIN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN,
+                                       REFUSED),
     # Contacts: a person sees the contacts of the cases they may see.
     "contacts:list": E(GET, LOGIN, OK, OK, OK, OK, OK),
     "contacts:suggestions": E(GET, LOGIN, OK, OK, OK, OK, OK),
