@@ -5,9 +5,9 @@ gate, reply mode and its steps, SLA targets. A corrected category or sentiment
 gives the policy new facts (triage.feedback decides the post again); here the
 case follows the new decision the way filing would have made it:
 
-- routing runs again on the corrected facts; a case that belongs to another team
-  moves there, with the rule's reason, and is handed to someone in that team
-  (its assignee keeps it if they are a member);
+- routing runs again on the corrected facts; a case whose opening post needs an
+  answer and belongs to another team moves there, with the rule's reason, and is handed to
+  someone in that team (its assignee keeps it if they are a member);
 - the approval gate is the one the policy names for the new facts;
 - the steps are the new reply mode's; what was already done (a public reply,
   a private message) counts for the new steps it fulfils;
@@ -50,7 +50,10 @@ def redecide_case(case: Case, facts: dict, policy: Policy, first_response_minute
     """Bring an open case in line with its opening post's corrected facts; the case
     is saved. Returns what changed."""
     changes: dict[str, list] = {}
-    _reroute(case, facts, now, changes)
+    if facts.get("decision") in WORK_DECISIONS:
+        # Who should answer the opening post; one nobody needs to answer now
+        # (spam to hide, a post to monitor) leaves the case with whoever has it.
+        _reroute(case, facts, now, changes)
     by, reason = approval_needed(policy, facts)
     if (case.approval_by, case.approval_reason) != (by, reason[:200]):
         changes["approval"] = [case.approval_by or None, by or None]

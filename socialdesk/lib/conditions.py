@@ -22,8 +22,8 @@ VISIBILITIES = ("public", "private")
 # Risk cues. All but volume_spike are found in a post's text (triage/cues.py);
 # volume_spike is added by the pipeline when posts on one subject come far
 # faster than usual (triage/spikes.py).
-CUES = ("safety", "legal", "regulator", "press", "churn", "outage", "personal_data",
-        "volume_spike")
+CUES = ("safety", "legal", "regulator", "press", "fraud", "data_breach", "churn", "outage",
+        "personal_data", "volume_spike")
 
 _SLUG = re.compile(r"[a-z0-9_-]+")
 _CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")

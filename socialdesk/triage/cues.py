@@ -97,10 +97,68 @@ _RISK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?:shards?|pieces?|bits?|chunks?) of (?:glass|metal)",
         r"undercooked (?:chicken|pork|turkey|meat|burgers?)",
         r"(?:chicken|pork|turkey|burger) (?:was|is) (?:still )?raw",
+        # Appliances that smoke, spark or scorch. "Sparking a debate" is talk, and
+        # "started smoking again" a habit; "scorch marks on a steak" is cooking.
+        r"smok(?:ing|ed) and spark(?:ing|ed)", r"spark(?:ing|ed) and smok(?:ing|ed)",
+        r"sparking(?! (?:a |an |the )?(?:debate|conversation|discussion|interest|joy|"
+        r"controversy|outrage|ideas?|creativity|rumou?rs?))",
+        r"(?:started|starts|began|was|is|were|kept|keeps) smoking"
+        r"(?! (?:again|weed|cigarettes?|cigars?|a |an |the |when i was))",
+        r"sparks (?:were |are |was )?(?:came|coming|flying|flew|fly) (?:out|from|off)",
+        r"(?:is|was|are|were|got|left|now) scorched",
+        r"scorched (?:plug|socket|wire|cable|wall|carpet|worktop|counter|table|casing|outlet)",
+        r"scorch marks? (?:on|around) (?:the |my )?(?:plug|socket|wall|carpet|worktop|counter|"
+        r"casing|outlet|cable)",
+        r"overheat(?:ed|ing|s)? and (?:melted|caught fire|started smoking|burn\w*|smok\w*|"
+        r"spark\w*)",
+        r"(?:burn(?:ed|t)?|set fire to) (?:the|our|my) (?:house|home|flat|kitchen) down",
+        r"could have (?:burn(?:ed|t)|set fire to|killed|electrocuted|injured)",
+        r"(?:battery|batteries) (?:[\w-]+ ){0,4}?(?:swell(?:ed|ing)?|swollen|bulg(?:ed|ing))",
+        r"blistered (?:my|his|her|their|our)",
+        r"swallow(?:ed|ing) (?:a|an|the|some|one of the) (?:[\w-]+ )?(?:batter(?:y|ies)|magnets?|"
+        r"pieces?|parts?|pods?|capsules?|tablets?)",
+        r"collapsed with (?:my|our|his|her|a) (?:[\w-]+ )?(?:in|on) it",
+        r"rash and swelling", r"(?:broke|came) out in (?:hives|a rash|spots)",
+        r"burn marks?", r"(?:gets?|got|getting|goes|went|is|was) red hot",
+        r"(?:plastic|casing|cable|wire|plug|socket|lead) (?:is |was |started |starts )?"
+        r"(?:bubbling|bubbled|blistering|blackened|charred|warped from the heat)",
+        r"(?:ill|sick|unwell|poorly|vomiting|throwing up) (?:for (?:\w+ ){1,2}(?:days?|hours?) )?"
+        r"(?:since|after) (?:eating|drinking|having|using)",
+        r"swollen (?:face|lips?|eyes?|tongue|throat)",
+        # French, Spanish and German: the same harms in the words people use.
+        r"(?:a|ont|avait) pris feu", r"prend feu", r"incendie",
+        r"brûlée? (?:la|le|les|sa|son|ses|ma|mon|mes) (?:main|doigt|bras|jambe|visage|peau|"
+        r"bouche|pied)s?", r"brûlures?", r"(?:sent|odeur de|ça sent) (?:le )?brûlé",
+        r"étincelles?", r"décharge électrique", r"électrocutée?", r"intoxication(?: alimentaire)?",
+        r"réaction allergique", r"blessée?s?", r"blessures?", r"(?:aux )?urgences", r"hôpital",
+        r"dangereu(?:x|se|ses)", r"(?:a )?explosée?", r"(?:s['’])?étouffée?",
+        # One alternative per verb: the prefilter keys each on its own stem.
+        r"(?:se|me|te) (?:ha |han )?quem(?:ó|é|aron|ado|ada)",
+        r"(?:se|me|te) (?:ha |han )?incendi(?:ó|aron|ado|ada)",
+        r"incendio", r"(?:echa|echar|echaba|echando|empezó a echar) humo", r"quemaduras?",
+        r"descarga eléctrica", r"electrocutad[oa]", r"intoxicación(?: alimentaria)?",
+        r"reacción alérgica", r"herid[oa]s?", r"urgencias", r"peligros[oa]s?", r"explotó",
+        r"chispas", r"atragant(?:ó|ado|ada|arse)",
+        r"feuer gefangen", r"in brand (?:geraten|gesetzt)", r"(?:voller|voll mit) rauch",
+        r"raucht", r"stromschlag", r"(?:riecht|roch) (?:nach )?verbrannt",
+        r"(?:sich|mich|dich) (?:\w+ ){0,3}?(?:verbrannt|verbrüht|verletzt)", r"verbrennungen?",
+        r"lebensmittelvergiftung", r"allergische reaktion", r"verletzungen?", r"krankenhaus",
+        r"notaufnahme", r"gefährlich(?:e|er|es)?", r"explodiert", r"funken",
+        r"(?:angefangen|begonnen|beginnt|fängt an) zu rauchen", r"geschmolzen",
+        r"(?:einen |elektrischen )*schlag (?:\w+ ){0,3}?(?:bekommen|gekriegt|gegeben)",
+        r"olía a quemado", r"huele a quemado", r"(?:se ha |se )?derretid[oa]",
+        r"(?:a |ont )?fondu",
     ),
     "legal": (
-        # "the attorney general" is a regulator, not the author's lawyer.
-        r"lawyers?", r"attorneys?(?! generals?)", r"solicitors?",
+        # "the attorney general" is a regulator, not the author's lawyer, and
+        # "my lawyer friend" recommends a shop: a lawyer counts when they act.
+        r"(?:my|our) (?:lawyers?|attorneys?|solicitors?|legal team)"
+        r"(?! (?:friends?|mates?|pals?|general))",
+        r"(?:instruct(?:ed|ing)?|contact(?:ed|ing)?|consult(?:ed|ing)?|hir(?:e|ed|ing)|"
+        r"speak(?:ing)? (?:to|with)|spoke (?:to|with)|talk(?:ing|ed)? to|get(?:ting)?|got|"
+        r"involv(?:e|ed|ing)) (?:a |an |my |our )?(?:[\w-]+ )?(?:lawyers?|attorneys?|solicitors?)",
+        r"(?:lawyers?|attorneys?(?! generals?)|solicitors?) (?:says?|said|will|letter|(?:is|are|"
+        r"has been|have been) involved)",
         r"su(?:e|ing|ed) (?:you|them|him|her|the company|your company|@\w+)",
         r"(?:will|i'?ll|we'?ll|going to|gonna|could|should|want to|plan(?:ning)? to|"
         r"threaten(?:ed|ing)? to|decided to) sue",
@@ -112,6 +170,17 @@ _RISK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?:go(?:ing)?|went) to court", r"court (?:case|action|claim|summons|proceedings)",
         r"cease and desist", r"letter before action", r"breach of contract",
         r"report(?:ed|ing)? (?:you|this|them|it) to the police",
+        r"through the courts", r"(?:negligence|compensation|personal injury) claim",
+        r"claim(?:ing)? (?:for )?compensation",
+        r"porter plainte", r"(?:mon|notre|un|une|l['’]) ?avocate?", r"en justice",
+        r"mise en demeure", r"tribunal", r"poursuites(?: judiciaires)?", r"procès",
+        r"denunci(?:ar|aré|arles|arlos|aremos|a)", r"(?:mi|nuestro|un) abogad[oa](?! del diablo)",
+        r"(?:he hablado|hablaré|hablar) con (?:mi|un) abogad[oa]",
+        r"tribunales", r"acciones (?:legales|judiciales)", r"(?:poner|pondré) una demanda",
+        r"demandar(?:les|los)?",
+        r"(?:mein|unser|einen|ein) (?:rechts)?anwalt", r"(?:meine|unsere|eine) (?:rechts)?anwältin",
+        r"verklagen", r"(?:straf)?anzeige (?:erstattet|erstatten|gestellt)",
+        r"rechtliche schritte", r"vor gericht", r"klage (?:einreichen|eingereicht)",
     ),
     "regulator": (
         r"trading standards", r"ombudsman", r"ftc", r"fcc", r"fda", r"cpsc", r"cfpb", r"nhtsa",
@@ -132,6 +201,10 @@ _RISK_WORDS: dict[str, tuple[str, ...]] = {
         r"gdpr (?:complaint|breach|violation)",
         r"(?:breach(?:ed|ing)?|violat(?:e|ed|ing|ion)) (?:of )?(?:the )?(?:gdpr|data protection)",
         r"report(?:ed|ing)? (?:you|this|them|it) to the (?:authorities|regulators?|council)",
+        r"médiateur", r"dgccrf", r"cnil", r"arcep", r"60 millions de consommateurs",
+        r"ocu", r"facua", r"(?:oficina|organismo) (?:municipal )?(?:del|de) consum(?:o|idor)",
+        r"(?:ante|en) consumo", r"hoja de reclamaciones",
+        r"verbraucherzentrale", r"bundesnetzagentur", r"bafin", r"schlichtungsstelle",
     ),
     "press": (
         r"journalists?", r"reporters?", r"news ?desk", r"press office",
@@ -144,6 +217,89 @@ _RISK_WORDS: dict[str, tuple[str, ...]] = {
         r"(?:request|ask(?:ing)?) for (?:a )?comment",
         r"(?:this|it)(?: is|'s| will| needs to| should)? go(?:es|ing)? viral",
         r"(?:make|making|help) (?:this|it) (?:go )?viral",
+        # A newsroom asking: for comment, a statement, by its deadline.
+        r"(?:looking|asking|request(?:ing)?|seek(?:ing)?) (?:for )?(?:a )?comment",
+        r"(?:would|could|can) you (?:like to )?comment",
+        r"(?:like|need|want|requesting|request|asking for) a (?:statement|response for)",
+        r"(?:running|publishing|writing|doing|working on) (?:a|an|our) (?:story|piece|article|"
+        r"feature|report)", r"for (?:our|my) (?:story|piece|article)",
+        r"(?:press|publication|print|editorial) deadline",
+        r"(?:before|by) (?:our|my|the) (?:\d{1,2}(?::\d\d)? ?(?:am|pm) )deadline",
+        r"deadline (?:is )?(?:\d{1,2}(?::\d\d)? ?(?:am|pm)|tonight)",
+        r"(?:producer|editor|correspondent|presenter) (?:at|from|of|on) ",
+        r"(?:available|free|time) for (?:an |a short |a quick )?(?:interview|comment)",
+        r"(?:local |national |bbc |community )?(?:radio|tv|television) (?:station )?here",
+        r"(?:je prépare|j['’]écris|nous préparons|je rédige) (?:un|une) (?:article|reportage|"
+        r"sujet|enquête)",
+        r"(?:escribo|preparo|estoy escribiendo|estoy preparando) (?:un|una) (?:reportaje|"
+        r"artículo|noticia|crónica)", r"alguien de prensa", r"gabinete de prensa",
+        r"wir berichten", r"(?:ich schreibe|wir schreiben) (?:einen|eine) (?:artikel|bericht|"
+        r"beitrag|reportage)", r"pressestelle",
+        r"journalistes?", r"(?:aux|les|des) médias", r"(?:à|a) la presse", r"la rédaction",
+        r"(?:pouvez|pourriez)-vous réagir",
+        r"periodistas?", r"(?:hacer|unas|sus) declaraciones", r"(?:a|con) la prensa",
+        r"(?:a|con) los medios",
+        r"journalist(?:in|en)?", r"stellungnahme", r"(?:an|der|die) presse\b", r"presseanfrage",
+        r"redaktion",
+    ),
+    "fraud": (
+        # Money or an account taken without consent, and scams in the brand's name.
+        # Bare "fraud" is mostly politics and insults ("what a fraud"): it counts
+        # about money, a card or an account, or asked to be looked into.
+        r"fraudulent(?:ly)? (?:charged?|charges|transactions?|purchases?|payments?|debits?|"
+        r"activity|use|orders?|withdrawals?|prélèvements?)",
+        r"fraud(?:ulent)? (?:charges?|transactions?|purchases?|payments?|activity|on my "
+        r"(?:card|account))", r"(?:card|bank|account|payment) fraud",
+        r"(?:report(?:ing)?|investigat(?:e|ing)|victim of) (?:this |the |a )?fraud",
+        r"unauthori[sz]ed (?:transactions?|payments?|charges?|"
+        r"purchases?|orders?|debits?|withdrawals?|access)",
+        r"(?:someone|somebody)(?:['’]s| has| is| had)? (?:been )?(?:using|used|ordering|ordered|"
+        r"accessing|accessed|spending|spent|buying|bought|logging in|logged in|getting into|"
+        r"got into|hacked)(?: [\w-]+){0,3}? (?:on |into |with |in |to )?my (?:account|card|"
+        r"details|bank)",
+        r"(?:payments?|orders?|charges?|transactions?|purchases?)(?: [\w-]+){0,6}? (?:i|we) "
+        r"(?:never|didn'?t|did not|haven'?t|have not) (?:made|make|ordered|placed|authori[sz]ed|"
+        r"bought|purchased|recogni[sz]e)",
+        r"(?:i|we) (?:haven'?t|have not|never|didn'?t) ordered anything",
+        r"quelqu['’]un a (?:utilisé|piraté|accédé à|commandé (?:avec|sur)) (?:ma|mon|mes)",
+        r"alguien (?:ha|está|había) (?:usado|usando|entrado en|accedido a|hackeado) (?:a )?mi",
+        r"jemand hat (?:\w+ ){0,3}?(?:mein|meine|meinem|meiner) (?:konto|karte|account|"
+        r"kreditkarte)",
+        r"(?:account|card|email|profile) (?:was |has been |got |is )?(?:hacked|compromised|"
+        r"cloned|taken over)",
+        r"identity theft", r"phishing", r"pretending to be (?:you|@\w+|the company|from)",
+        r"(?:scam|spoof|phishing) (?:texts?|emails?|calls?|sites?|websites?|messages?)",
+        r"scammed (?:me|us|out of)",
+        r"without my (?:permission|consent|authori[sz]ation|knowledge)",
+        r"(?:didn'?t|did not|never) authori[sz]e", r"(?:orders?|payments?|purchases?) i never "
+        r"(?:made|placed|authori[sz]ed)",
+        r"frauduleu(?:x|se|ses)", r"fraude", r"piratée?", r"usurpation d['’]identité",
+        r"no autorizad[oa]s?", r"hackead[oa]", r"suplantación de identidad", r"estafad[oa]",
+        r"unberechtigte (?:abbuchung|zahlung|belastung)(?:en)?", r"gehackt",
+        r"identitätsdiebstahl", r"betrugs?(?:masche|mail|anruf|versuch)",
+    ),
+    "data_breach": (
+        # Customers' data in the wrong hands: the brand's breach, or a mix-up
+        # that shows one customer another's details.
+        r"data breach", r"breach of (?:my |our |customer )?data",
+        r"(?:data|details|information|passwords?|records) (?:was |were |has been |have been |"
+        r"got )?(?:leaked|exposed|stolen|compromised|hacked)",
+        r"(?:someone|somebody) else['’]?s (?:name|address|details|data|orders?|invoices?|"
+        r"account|information|order history|parcel label)",
+        r"(?:another|a different) (?:customer|person|user)['’]?s (?:[\w-]+ )?(?:name|address|"
+        r"details|data|orders?|invoices?|account|information|phone)",
+        r"(?:a )?stranger['’]?s (?:[\w-]+ )?(?:name|address|details|data|orders?|invoices?|"
+        r"account|information|phone)",
+        r"(?:rechnung|daten|adresse|bestellung|lieferschein) (?:eines|einer) (?:anderen|fremden) "
+        r"(?:kunden|kundin|person)",
+        r"(?:la facture|les données|l['’]adresse|la commande) d['’]un autre client",
+        r"(?:la factura|los datos|la dirección|el pedido) de otro cliente",
+        r"(?:leak|leaked|leaking) (?:my|our|customer|customers['’]?|personal) (?:data|details|"
+        r"information)",
+        r"fuite de données", r"données (?:personnelles )?(?:piratées|volées|exposées|divulguées)",
+        r"filtración de datos", r"brecha de (?:datos|seguridad)", r"datos (?:filtrados|robados)",
+        r"datenleck", r"datenpanne", r"(?:daten|passwörter) (?:wurden |sind )?(?:veröffentlicht|"
+        r"gestohlen|geleakt)",
     ),
     "churn": (
         # Cancelling an order or a booking is a transaction; cancelling what

@@ -281,9 +281,56 @@ def _first_missing(path: Path) -> Path:
     return path
 
 
+# The desk's own challenge sets for the danger cues (docs/EVALUATION.md, "The cue
+# challenge sets"): positives and hard negatives in English, French, Spanish and
+# German. The rules were written and revised against the development rounds;
+# the held-out round was written after the last revision and is only scored.
+CHALLENGE_DIR = Path(__file__).parent / "challenge"
+CUE_SETS = {
+    "cue challenge, development": ("cues_round1.jsonl", "cues_round2.jsonl"),
+    "cue challenge, held out": ("cues_heldout.jsonl",),
+}
+CHALLENGED_CUES = ("safety", "legal", "press", "regulator", "fraud", "data_breach")
+CUE_GOALS = {"safety": (0.95, 0.8), "legal": (0.95, 0.8), "press": (0.95, 0.8)}
+
+
+def challenge_items(names: Sequence[str]) -> list[dict]:
+    import json
+
+    return [json.loads(line) for name in names
+            for line in (CHALLENGE_DIR / name).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def cue_rows(items: list[dict], dataset: str) -> list[Row]:
+    """Recall and precision of each danger cue on a challenge set. The cues are
+    the rules' on every tier, so the rows are the tiers' too."""
+    from socialdesk.triage.cues import risk_cues
+
+    found = [{m.name for m in risk_cues(item["text"])} for item in items]
+    rows = []
+    for cue in CHALLENGED_CUES:
+        gold = [cue in item["cues"] for item in items]
+        said = [cue in cues for cues in found]
+        hits = sum(g and s for g, s in zip(gold, said, strict=True))
+        recall_goal, precision_goal = CUE_GOALS.get(cue, (None, None))
+        for measure, value, whole, goal in (
+                ("recall", _ratio(hits, sum(gold)), sum(gold), recall_goal),
+                ("precision", _ratio(hits, sum(said)), sum(said), precision_goal)):
+            note = "no goal set" if goal is None else f"goal ≥ {goal:.2f}: " + (
+                "met" if value >= goal else f"gap {goal - value:.3f}")
+            rows.append(Row(f"cue {cue} {measure}", dataset, whole, value, note, "rules"))
+    return rows
+
+
+def all_cue_rows() -> list[Row]:
+    return [row for dataset, names in CUE_SETS.items()
+            for row in cue_rows(challenge_items(names), dataset)]
+
+
 def evaluate(data_dir: Path, tiers: Sequence[str] = ("fast",)) -> list[Row]:
     policy = default_policy()
-    rows = []
+    rows = all_cue_rows()
     for tier in tiers:
         try:
             classifier = classify.load(tier)

@@ -17,7 +17,7 @@ from socialdesk.triage.cues import (
     personal_data,
     risk_cues,
 )
-from socialdesk.triage.wordrules import ODD_CASE, WordRules, whole_words
+from socialdesk.triage.wordrules import ODD_CASE, WordRules, _cased_beyond_ascii, whole_words
 
 
 def found(text: str) -> dict[str, tuple[str, ...]]:
@@ -50,8 +50,8 @@ def found(text: str) -> dict[str, tuple[str, ...]]:
     ("there's a burning smell from the toaster", "safety", "burning smell"),
     ("the plastic melted onto the hob", "safety", "plastic melted"),
     ("found a piece of glass in my cereal", "safety", "piece of glass"),
-    ("my lawyer will hear about this", "legal", "lawyer"),
-    ("I've spoken to my solicitor", "legal", "solicitor"),
+    ("my lawyer will hear about this", "legal", "my lawyer"),
+    ("I've spoken to my solicitor", "legal", "my solicitor"),
     ("see you in court", "legal", "see you in court"),
     ("I will sue you for this", "legal", "will sue"),
     ("I'll take this to the small claims court", "legal", "small claims court"),
@@ -361,11 +361,14 @@ def test_those_letters_are_the_only_ones():
     assert [c for c in everything if len(c.lower()) != 1] == ["\u0130"]
 
 
-def test_characters_the_rules_spell_out_beyond_ascii_match_only_themselves():
+def test_characters_the_rules_spell_out_beyond_ascii_match_only_themselves_or_are_left_open():
+    # Letters with case (French, Spanish and German words) have partners the
+    # prefilter's lowercasing may not give: it leaves them open, as any text.
     spelled = {c for pattern in EACH_PATTERN.values() for c in pattern.pattern if not c.isascii()}
     everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
     for char in spelled:
-        assert set(re.findall(re.escape(char), everything, re.IGNORECASE)) == {char}, char
+        found = set(re.findall(re.escape(char), everything, re.IGNORECASE))
+        assert found == {char} or _cased_beyond_ascii(char), char
 
 
 @pytest.mark.parametrize("pattern", [

@@ -41,7 +41,7 @@ def test_the_default_policy_asks_pr_legal_or_a_supervisor(case_facts, by):
 
 def test_the_reason_names_the_approval_and_its_test():
     assert approval_needed(default_policy(), facts(cues={"legal"})) == (
-        "legal", "approval safety-or-legal-needs-legal (cues safety or legal)")
+        "legal", "approval safety-or-legal-needs-legal (cues safety or legal or data_breach)")
 
 
 def test_an_approval_can_name_policy_rules():

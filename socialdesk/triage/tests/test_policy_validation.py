@@ -69,7 +69,7 @@ def rule_for(policy_source: str, **fact_values) -> str:
      r"rule 'r': when.sentiment: unknown value 'angry' \(allowed: negative, neutral, positive\)"),
     (policy_of(rule("r", {"cues": ["lawsuit"]})),
      r"rule 'r': when.cues: unknown value 'lawsuit' \(allowed: safety, legal, regulator, press, "
-     r"churn, outage, personal_data, volume_spike\)"),
+     r"fraud, data_breach, churn, outage, personal_data, volume_spike\)"),
     (policy_of(rule("r", {"visibility": ["secret"]})), r"when.visibility: unknown value 'secret'"),
     (policy_of(rule("r", {"labels": ["complaint", "moan"]})), r"when.labels: unknown value 'moan'"),
     (policy_of(rule("r", {"category": "complaint"})),
@@ -355,7 +355,7 @@ def spike_policy(volume_spike) -> str:
     (spike_policy({"keys": "topics"}), r"volume_spike.keys must be a non-empty list"),
     (spike_policy({"keys": ["topics", "weather"]}),
      r"volume_spike.keys: unknown key 'weather' \(allowed: topics, safety, legal, regulator, "
-     r"press, churn, outage, personal_data\)"),
+     r"press, fraud, data_breach, churn, outage, personal_data\)"),
     (spike_policy({"keys": ["volume_spike"]}),
      r"volume_spike.keys: volume_spike cannot watch itself"),
     (variant(lambda d: d["severity"].update(s3_cues=["safety", "spike"])),
@@ -374,8 +374,8 @@ def test_the_default_policy_counts_the_brands_accounts_and_volume_spikes():
     assert (spike.window_minutes, spike.baseline_minutes, spike.factor, spike.min_posts) == \
         (60, 7 * 24 * 60, 4.0, 20)
     # Every topic and every cue but the spike's own is watched.
-    assert spike.topics and spike.cues == {"safety", "legal", "regulator", "press", "churn",
-                                           "outage", "personal_data"}
+    assert spike.topics and spike.cues == {"safety", "legal", "regulator", "press", "fraud",
+                                           "data_breach", "churn", "outage", "personal_data"}
 
 
 @pytest.mark.parametrize("written", ["off", False, None])
