@@ -333,6 +333,9 @@ _RISK_WORDS: dict[str, tuple[str, ...]] = {
         # "it won't renew" is a fault with auto-renewal, not a decision to leave.
         r"(?:won'?t|will not) be renewing", r"(?:i|we) (?:won'?t|will not) renew",
         r"(?:i'?m|we'?re|i am|we are) not renewing",
+        # Back to what they used before the brand: "going back to a normal kettle".
+        r"(?:go|going|went|gone|goin) back to (?:using |buying )?(?:a |an |my |our |the )?"
+        r"(?:normal|old|regular|ordinary|basic|previous|traditional|standard|plain|own)\b",
     ),
     "outage": (
         r"outage", r"power cut", r"service (?:disruption|interruption)",
@@ -575,11 +578,19 @@ _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         r"rant", r"/s", r"lol", r"lmao", r"rofl", r"🙄", r"😂", r"🤡", r"satire", r"meme",
         r"thanks for nothing", r"oh great", r"just what i needed", r"yeah right", r"sure jan",
         r"clearly", r"genius", r"masterpiece", r"10/10",
+        # Praise words around a failure: "great, another delay, love it".
+        r"(?:great|fantastic|brilliant|wonderful|perfect|amazing|lovely|nice)[,!.]* (?:another|"
+        r"more|yet another|one more)", r"love (?:that|this) for (?:me|us)", r"cheers for nothing",
+        r"what a (?:joke|surprise)", r"just what i (?:wanted|needed)",
     ),
     "suggestion": (
         r"would (?:be|love) (?:great|nice|cool|it) if", r"(?:please|pls) (?:add|make|bring)",
         r"you should", r"suggestions?", r"feature request", r"i wish (?:you|there|it)",
-        r"it would be (?:nice|great|good)",
+        r"it(?:'d| would) be (?:nice|great|good|lovely|amazing|brilliant|awesome|ideal|handy|"
+        r"useful|helpful|cool)(?: if| to)", r"(?:i|we)(?:'d| would) love (?:it )?if",
+        r"(?:i|we)(?:'d| would) love (?:to see|an? option|the option)",
+        r"(?:could|can) you (?:please )?(?:add|make it|let (?:us|me|you)|bring back)",
+        r"(?:any|are there) plans to (?:add|bring|make|offer)", r"bring back (?:the|your|my)",
         r"would be (?:nice|handy|useful|helpful)", r"consider (?:adding|making)",
         r"why not (?:add|offer)",
         r"how about (?:adding|a|an)", r"idea:",

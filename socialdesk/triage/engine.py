@@ -176,6 +176,8 @@ def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
         add("misinformation", f"matched {_quoted(words['misinformation'])}")
     if "rant" in words and not positive:
         add("rant", f"matched {_quoted(words['rant'])}")
+        if sarcasm := sarcastic_failure(text):
+            add("complaint", sarcasm)  # the failure still needs an answer
     if "suggestion" in words:
         add("suggestion", f"matched {_quoted(words['suggestion'])}")
     if "question" in words:
@@ -233,10 +235,50 @@ def triage_batch(posts: list[PostInput], policy: Policy, topics: TopicMatcher | 
     return results
 
 
+# Cues of harm or loss: a post with one is never good news, whatever its words.
+HARM_CUES = ("safety", "fraud", "data_breach")
+
+
+def situated(sentiment: str, text: str, cues: dict) -> tuple[str, str]:
+    """The sentiment the desk shows, and why it differs from the model's, if it does.
+
+    The sentiment model reads words: "amazing security guys" after a stolen card,
+    "great, another delay, love it", "thinking of going back to a normal kettle"
+    read as positive. The situation overrides them: harm or loss and leaving the
+    brand are negative (not neutral news either), and so are praise words
+    wrapped round a failure. Sarcasm is read from its words;
+    the irony model alone is too often sure of it in plain thanks."""
+    if sentiment == "negative":
+        return sentiment, ""
+    harm = next((cue for cue in HARM_CUES if cue in cues), None)
+    if harm:
+        return "negative", f"{harm} cue {cues[harm][0]!r}: harm or loss is never good news"
+    if "churn" in cues:
+        return "negative", f"churn cue {cues['churn'][0]!r}: the customer may leave"
+    if sentiment != "positive":
+        return sentiment, ""
+    sarcasm = sarcastic_failure(text)
+    if sarcasm:
+        return "negative", sarcasm
+    return sentiment, ""
+
+
+def sarcastic_failure(text: str) -> str:
+    """Why the post is sarcasm about a failure ("great, another delay"), or ""."""
+    words = rules.category_matches(text)
+    if not words.get("rant"):
+        return ""
+    strong = rules.STRONG_COMPLAINT.search(text)
+    failure = strong.group() if strong else (words.get("complaint") or ("",))[0]
+    if not failure:
+        return ""
+    return f"{_quoted(words['rant'])} around {failure.lower()!r}: sarcasm about a failure"
+
+
 def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics: list[dict],
            model_version: str, model_tier: str) -> TriageResult:
-    sentiment = _sentiment(signals.sentiment)
     cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
+    sentiment, overruled = situated(_sentiment(signals.sentiment), post.text, cues)
     labels = categorise(post.text, signals, sentiment, cues, model_tier)
     category = labels[0]["category"]
     result = TriageResult(
@@ -253,7 +295,8 @@ def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics:
     if signals.irony >= THRESHOLD:
         shown += f"; sarcasm {signals.irony:.2f}"
     result.reasons = [
-        f"sentiment {sentiment} ({model_tier} model: {shown})",
+        f"sentiment {sentiment} ({model_tier} model: {shown}"
+        + (f"; shown as {sentiment}: {overruled})" if overruled else ")"),
         f"category {category}: {labels[0]['by']}",
         *(f"also {label['category']}: {label['by']}" for label in labels[1:]),
         *(cue_reason(name, found) for name, found in cues.items()),
