@@ -591,6 +591,22 @@ _CATEGORY_WORDS: dict[str, tuple[str, ...]] = {
         r"(?:i|we)(?:'d| would) love (?:to see|an? option|the option)",
         r"(?:could|can) you (?:please )?(?:add|make it|let (?:us|me|you)|bring back)",
         r"(?:any|are there) plans to (?:add|bring|make|offer)", r"bring back (?:the|your|my)",
+        # Wishes as people word them (read off suggestion-forum sentences).
+        r"(?:it )?would be (?:nice|great|good|helpful|useful|awesome|cool|better|ideal|lovely|"
+        r"amazing|brilliant|handy|greater|fantastic) (?:if|to)",
+        r"(?:i|we)(?:'d| would) (?:really )?like (?:to be able to|to see|an? option|the option|"
+        r"the ability|a way)",
+        r"(?:should|could) (?:be able to|have an? option|allow|let (?:us|me|users?))",
+        r"(?:please|pls|plz) (?:add|allow|make|provide|give|consider|release|support|let|include|"
+        r"enable|implement|offer|introduce)",
+        r"(?:add|provide|offer|introduce|implement) (?:support for|the ability|an? option|a way)",
+        r"make it possible", r"allow (?:us|me|users?|developers?|people|customers?) to",
+        r"(?:need|want) (?:a|an|the) (?:way|option|ability|setting) to",
+        r"(?:i|we) (?:would )?(?:suggest|propose|recommend that)", r"my suggestion",
+        r"(?:maybe|perhaps) (?:you|they|it) (?:could|should)",
+        r"(?:you|they) should (?:add|allow|make|let|provide|have|support|offer|include|bring|"
+        r"consider)",
+        r"can (?:there|we) (?:please )?(?:be|have) (?:an?|some|the option)",
         r"would be (?:nice|handy|useful|helpful)", r"consider (?:adding|making)",
         r"why not (?:add|offer)",
         r"how about (?:adding|a|an)", r"idea:",

@@ -22,6 +22,7 @@ from socialdesk.triage.classify.datasets import (  # noqa: F401 (the loaders are
     default_data_dir,
     load_complaints,
     load_customer_posts,
+    load_suggestions,
     load_support_tweets,
     load_tweeteval,
     load_youtube,
@@ -264,6 +265,30 @@ def support_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
 
 
 # (data set, measures it yields, function): the first two name the rows when the data is absent.
+SUGGESTIONS = "semeval2019-task9 evaluation"
+SUGGESTION_MEASURES = ("suggestion F1", "suggestion precision", "suggestion recall")
+
+
+def suggestion_rows(data_dir: Path, policy: Policy, classifier) -> list[Row]:
+    """The suggestion category (rules) on forum sentences labelled explicit
+    suggestion or not: a proxy, since they are not social posts."""
+    items = load_suggestions(data_dir / "semeval2019-task9-suggestions"
+                             / "SubtaskA_EvaluationData_labeled.csv")
+    results = _triage([t for t, _ in items], "x", policy, classifier)
+    gold = [g for _, g in items]
+    said = [_has(r, "suggestion") for r in results]
+    hits = sum(g and p for g, p in zip(gold, said, strict=True))
+    note = "labelled suggestion (any of its categories); forum sentences, not posts"
+    return [
+        Row("suggestion F1", SUGGESTIONS, len(items), f1(gold, said, True), note,
+            classifier.tier),
+        Row("suggestion precision", SUGGESTIONS, sum(said), _ratio(hits, sum(said)), note,
+            classifier.tier),
+        Row("suggestion recall", SUGGESTIONS, sum(gold), _ratio(hits, sum(gold)), note,
+            classifier.tier),
+    ]
+
+
 CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
     ("tweeteval/sentiment test", ("sentiment macro-recall", THROUGHPUT, THROUGHPUT_SPREAD),
      sentiment_rows),
@@ -271,6 +296,7 @@ CHECKS: tuple[tuple[str, tuple[str, ...], Callable], ...] = (
     ("tweeteval/offensive test", ("offensive macro-F1",), offensive_rows),
     ("youtube-spam-collection (all 5)", SPAM_MEASURES, spam_rows),
     (SUPPORT, SUPPORT_MEASURES, support_rows),
+    (SUGGESTIONS, SUGGESTION_MEASURES, suggestion_rows),
 )
 
 

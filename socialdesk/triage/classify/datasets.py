@@ -59,6 +59,14 @@ def load_youtube(folder: Path) -> list[tuple[str, bool]]:
     return items
 
 
+def load_suggestions(path: Path) -> list[tuple[str, bool]]:
+    """SemEval 2019 task 9 (subtask A) sentences: (sentence, is a suggestion). The
+    evaluation file has no header; a line that is not id, sentence, label is skipped."""
+    with path.open(encoding="utf-8", newline="") as f:
+        return [(row[1], row[2].strip() == "1") for row in csv.reader(f)
+                if len(row) == 3 and row[2].strip() in ("0", "1")]
+
+
 def load_customer_posts(data_dir: Path) -> list[str]:
     """Ordinary customer posts to brands: the complaints set's tweets and the inbound
     tweets of the Customer Support on Twitter sample. None is spam; the spam head
