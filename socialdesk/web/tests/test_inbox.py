@@ -255,9 +255,10 @@ def test_no_query_string_breaks_the_inbox_its_poll_or_the_api(client, agent, api
 def test_a_range_that_ends_before_it_starts_is_ignored(client, agent, care):
     case = make_case(care)
     client.force_login(agent)
-    today = timezone.now().date()
-    response = page(client, view="all", opened_from=today.isoformat(),
-                    opened_to=(today - timedelta(days=3)).isoformat())
+    # The day it opened (an hour ago: yesterday, just after midnight).
+    day = timezone.localdate(case.opened_at)
+    response = page(client, view="all", opened_from=day.isoformat(),
+                    opened_to=(day - timedelta(days=3)).isoformat())
     assert "before opened from" in " ".join(response.context["notices"])
     assert [c.pk for c in response.context["page"]] == [case.pk]
 
