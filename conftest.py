@@ -12,6 +12,11 @@ from socialdesk.accounts.models import User
 from socialdesk.ingestion.records import check_record
 from socialdesk.pipeline import ingest
 
+# The tests pin the fast tier: they check rules against its committed model's
+# scores, and the accurate tier would cost every test process its ONNX session.
+# The default tier, the cascade, has its own tests (triage/tests/test_default_tier.py).
+os.environ.setdefault("TRIAGE_TIER", "fast")
+
 # The audit log's SQLite triggers, by name (socialdesk/audit/migrations/0003).
 SQLITE_TRIGGERS = [(statement.split()[2], statement) for statement in
                    import_module("socialdesk.audit.migrations.0003_append_only_triggers").SQLITE]

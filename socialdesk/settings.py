@@ -271,9 +271,10 @@ if TRIAGE_ENCODER_THREADS < 1:
     raise ImproperlyConfigured(f"TRIAGE_ENCODER_THREADS={TRIAGE_ENCODER_THREADS}: "
                                "use a number of threads, 1 or more")
 os.environ["TRIAGE_ENCODER_THREADS"] = str(TRIAGE_ENCODER_THREADS)
-# Which trained tier judges posts: fast (default), accurate or cascade (both
-# need `pip install 'socialdesk[ml]'`); see socialdesk/triage/classify/.
-TRIAGE_TIER = env("TRIAGE_TIER", "fast")
+# Which trained tier judges posts: cascade (default: the fast tier, and the
+# accurate one on the posts it is unsure of), accurate or fast (bulk backfills:
+# `--tier fast` on import and triage); see socialdesk/triage/classify/.
+TRIAGE_TIER = env("TRIAGE_TIER", "cascade")
 if TRIAGE_TIER not in ("fast", "accurate", "cascade"):
     raise ImproperlyConfigured(f"TRIAGE_TIER={TRIAGE_TIER!r}: use fast, accurate or cascade")
 # The clock (SLA warnings and breaches, follow-ups, reassignment, queued

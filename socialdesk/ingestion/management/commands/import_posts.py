@@ -7,6 +7,7 @@ from django.utils import timezone
 from socialdesk.ingestion.importer import ImportReport, ProgressLine, import_records, open_input
 from socialdesk.ingestion.records import FORMATS, guess_format, read_records
 from socialdesk.pipeline import sweep_posts
+from socialdesk.triage import classify
 
 SHOWN_ERRORS = 50
 
@@ -19,8 +20,12 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=FORMATS,
                             help="jsonl, csv or twcs (default: by file extension)")
         parser.add_argument("--quiet", action="store_true", help="no progress line")
+        parser.add_argument("--tier", choices=classify.TIERS,
+                            help="the triage tier (default: TRIAGE_TIER, else cascade); fast "
+                                 "for a bulk backfill")
 
     def handle(self, *args, **options):
+        classify.use_tier(options["tier"])
         name = options["file"]
         fmt = options["format"] or guess_format(name)
         stream = open_input(name)

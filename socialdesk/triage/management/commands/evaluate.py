@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from socialdesk.triage import classify
 from socialdesk.triage.evaluation import (
     THROUGHPUT,
     THROUGHPUT_SPREAD,
@@ -56,7 +57,7 @@ class Command(BaseCommand):
         if not data_dir.is_dir():
             raise CommandError(f"{data_dir}: data folder not found; pass --data DIR or set "
                                "SOCIALDESK_SHARED_DATA")
-        rows = evaluate(data_dir, options["tier"] or ("fast",))
+        rows = evaluate(data_dir, options["tier"] or (classify.default_tier(),))
         if options["json"]:
             self.stdout.write(json.dumps([asdict(row) for row in rows], ensure_ascii=False,
                                          indent=2))

@@ -8,6 +8,7 @@ from socialdesk.ingestion.importer import open_input
 from socialdesk.ingestion.records import FORMATS, RecordError, guess_format, read_records
 from socialdesk.pipeline import contract, decide, record_input
 from socialdesk.routing.rules import default_rules
+from socialdesk.triage import classify
 from socialdesk.triage.policy import PolicyError, default_policy, parse_policy
 from socialdesk.triage.topics import TopicError, TopicMatcher, parse_topics
 
@@ -26,8 +27,12 @@ class Command(BaseCommand):
                             help="the brand's topics (the shape `socialdesk topics export` "
                                  "writes); each output line then also has 'topics'")
         parser.add_argument("-o", "--output", help="write here instead of standard output")
+        parser.add_argument("--tier", choices=classify.TIERS,
+                            help="the triage tier (default: TRIAGE_TIER, else cascade); fast "
+                                 "for a bulk backfill")
 
     def handle(self, *args, **options):
+        classify.use_tier(options["tier"])
         try:
             policy = (parse_policy(Path(options["policy"]).read_text())
                       if options["policy"] else default_policy())
