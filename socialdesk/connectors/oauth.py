@@ -18,6 +18,8 @@ import requests
 
 from socialdesk.connectors.base import ConnectorError
 
+# This machine's own names: plain http (or an unencrypted mail server) is allowed
+# only to these, where a test server or a local relay listens.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 # The provider's answers that mean the grant or the app's registration no longer
 # works: a person must sign in again (RFC 6749, section 5.2).

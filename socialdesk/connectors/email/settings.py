@@ -28,12 +28,11 @@ from dataclasses import dataclass
 
 from socialdesk.connectors.base import ConnectorError
 from socialdesk.connectors.email.oauth import OAuth
-from socialdesk.connectors.oauth import checked_url
+from socialdesk.connectors.oauth import LOCAL_HOSTS, checked_url
 
 SECURITY = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"imap": {"ssl": 993, "starttls": 143, "none": 143},
                  "smtp": {"ssl": 465, "starttls": 587, "none": 25}}
-LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
