@@ -161,7 +161,7 @@ def do_file_posts(posts: list[PostRow], triages: dict[int, TriageResult],
     batch = {p.id for p in posts}
     opening = sorted((g for g in plan.groups if g.opener is not None),
                      key=lambda g: (g.opener.created_at, g.opener.id))
-    owners = _account_owners(routes[g.opener.id] for g in opening)
+    owners = account_owners(routes[g.opener.id] for g in opening)
     teams = do_ensure_teams({routes[g.opener.id].team for g in opening}
                             | {team for team, _ in owners.values()})
     assigner = Assigner(now)
@@ -331,7 +331,7 @@ def _close_merged(merged: dict[int, Group], case_of_group, cases, plan: Plan,
     return events
 
 
-def _account_owners(routes) -> dict[str, tuple[str, User]]:
+def account_owners(routes) -> dict[str, tuple[str, User]]:
     """Username → (their team's slug, the user) for the owners routes name."""
     names = {r.owner for r in routes if r.owner}
     if not names:
@@ -345,9 +345,13 @@ def _account_owners(routes) -> dict[str, tuple[str, User]]:
     return owners
 
 
+def is_urgent(decision: str, category: str, cues) -> bool:
+    """A case handed to someone at once, past capacity, with its chain told."""
+    return decision == "escalate" or category == "crisis" or "safety" in cues
+
+
 def _is_urgent(triage: TriageResult) -> bool:
-    return (triage.outcome.decision == "escalate" or triage.category == "crisis"
-            or "safety" in triage.cues)
+    return is_urgent(triage.outcome.decision, triage.category, triage.cues)
 
 
 def _assign_new(case: NewCase, triage: TriageResult, owner: tuple[str, User] | None,

@@ -23,7 +23,7 @@ event of the correction.
 from datetime import datetime
 
 from socialdesk.accounts.actions import do_ensure_teams
-from socialdesk.accounts.models import Team, User
+from socialdesk.cases.filing import account_owners, is_urgent
 from socialdesk.cases.models import Case, SlaClock
 from socialdesk.cases.sla.common import (
     DEFAULT_WARN_PERCENT,
@@ -36,7 +36,7 @@ from socialdesk.cases.sla.common import (
     refresh_due,
 )
 from socialdesk.cases.sla.starting import do_start_clocks
-from socialdesk.cases.steps import DONE_BY, steps_for, steps_of
+from socialdesk.cases.steps import DONE_BY, completed_by, steps_for, steps_of
 from socialdesk.routing.actions import active_rules, hand_over, needs_of
 from socialdesk.routing.assign import Assigner
 from socialdesk.routing.rules import route
@@ -66,7 +66,10 @@ def redecide_case(case: Case, facts: dict, policy: Policy, first_response_minute
 
 def _reroute(case: Case, facts: dict, now: datetime, changes: dict) -> None:
     chosen = route(active_rules(), facts)
-    team = _owner_team(chosen.owner) or do_ensure_teams({chosen.team})[chosen.team]
+    # Where a rule routes to the contact's account owner: their team, as filing does.
+    owner = account_owners([chosen]).get(chosen.owner)
+    slug = owner[0] if owner else chosen.team
+    team = do_ensure_teams({slug})[slug]
     if case.team_id == team.pk:
         return
     before = case.team.slug if case.team else None
@@ -75,19 +78,11 @@ def _reroute(case: Case, facts: dict, now: datetime, changes: dict) -> None:
     case.team, case.routing_rule = team, chosen.rule
     if case.assignee is not None and case.assignee.teams.filter(pk=team.pk).exists():
         return
-    urgent = case.decision == "escalate" or case.category == "crisis"
+    urgent = is_urgent(case.decision, case.category, facts.get("cues", ()))
     pick = Assigner(now).pick(team, needs_of(case), force=urgent)
     changes["assignee"] = [case.assignee.username if case.assignee else None,
                            pick.agent.username if pick.agent else None]
     hand_over(case, pick.agent, now)
-
-
-def _owner_team(username: str) -> Team | None:
-    """The account owner's first team, where a rule routes to the owner."""
-    if not username:
-        return None
-    owner = User.objects.filter(username=username, is_active=True).first()
-    return owner.teams.order_by("slug").first() if owner else None
 
 
 def _restep(case: Case, changes: dict) -> None:
@@ -97,16 +92,19 @@ def _restep(case: Case, changes: dict) -> None:
     if [s["step"] for s in old] == [s["step"] for s in new]:
         return
     for step in new:
-        done = next((s for s in old if s["done_at"] and _same_kind(s["step"], step["step"])),
-                    None)
+        done = next((s for s in old
+                     if s["done_at"] and _fulfils(case.channel, s["step"], step["step"])), None)
         if done is not None:
             step["done_at"], step["via"] = done["done_at"], done["via"]
     changes["steps"] = [[s["step"] for s in old], [s["step"] for s in new]]
     case.steps = new
 
 
-def _same_kind(done: str, wanted: str) -> bool:
-    return any(done in steps and wanted in steps for steps in DONE_BY.values())
+def _fulfils(channel: str, done: str, wanted: str) -> bool:
+    """Whether the contact that did one step also does another on this channel (as
+    cases.steps.completed_by says: on e-mail, one message does them all)."""
+    return any(done in DONE_BY[kind] and wanted in completed_by(channel, kind)
+               for kind in DONE_BY)
 
 
 def _retarget(case: Case, matrix_minutes: int | None, now: datetime, changes: dict) -> None:

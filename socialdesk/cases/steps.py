@@ -62,31 +62,34 @@ def completed_by(channel: str, visibility: str) -> tuple[str, ...]:
     return DONE_BY.get(visibility, ())
 
 
+def complete(steps: list[dict], channel: str, visibility: str, at: datetime,
+             via: str) -> list[dict]:
+    """Mark done, in `steps`, every pending step a contact with the customer in this
+    visibility completes; the steps it marked."""
+    wanted = completed_by(channel, visibility)
+    done = [step for step in steps if step["step"] in wanted and not step["done_at"]]
+    for step in done:
+        step["done_at"], step["via"] = at.isoformat(), via
+    return done
+
+
 @transaction.atomic
-def do_mark_step(case: Case, step: str, via: str, at: datetime) -> bool:
-    """Mark a pending step done; False when the case has no such step or it was done.
+def do_mark_contact(case: Case, channel: str, visibility: str, via: str,
+                    at: datetime) -> list[str]:
+    """Mark every pending step that this contact with the customer completes.
 
     The row is locked so that a delivery and a note saved at once do not each
     write their own copy of the list over the other's.
     """
     locked = Case.objects.select_for_update().only("steps", "reply_mode").get(pk=case.pk)
     steps = steps_of(locked)
-    pending = next((s for s in steps if s["step"] == step and not s["done_at"]), None)
-    if pending is None:
-        return False
-    pending["done_at"], pending["via"] = at.isoformat(), via
-    Case.objects.filter(pk=case.pk).update(steps=steps, updated_at=timezone.now())
-    case.steps = steps
-    do_record("case.step_done", case=case, at=at, step=step, via=via)
-    return True
-
-
-def do_mark_contact(case: Case, channel: str, visibility: str, via: str,
-                    at: datetime) -> list[str]:
-    """Mark every pending step that this contact with the customer completes."""
-    wanted = completed_by(channel, visibility)
-    return [s["step"] for s in steps_of(case)
-            if s["step"] in wanted and not s["done_at"] and do_mark_step(case, s["step"], via, at)]
+    done = complete(steps, channel, visibility, at, via)
+    if done:
+        Case.objects.filter(pk=case.pk).update(steps=steps, updated_at=timezone.now())
+        case.steps = steps
+        for step in done:
+            do_record("case.step_done", case=case, at=at, step=step["step"], via=via)
+    return [step["step"] for step in done]
 
 
 BRAND_POST_VIA = {"public": "public reply on the platform",
@@ -106,11 +109,7 @@ def do_mark_brand_posts(posts: list[tuple[int, str, str, datetime]]) -> list[tup
             pk__in=by_case):
         steps, done = steps_of(case), []
         for channel, visibility, at in sorted(by_case[case.pk], key=lambda c: c[2]):
-            wanted = completed_by(channel, visibility)
-            for step in steps:
-                if step["step"] in wanted and not step["done_at"]:
-                    step["done_at"], step["via"] = at.isoformat(), BRAND_POST_VIA[visibility]
-                    done.append(step)
+            done += complete(steps, channel, visibility, at, BRAND_POST_VIA[visibility])
         if done:
             case.steps = steps
             changed.append(case)

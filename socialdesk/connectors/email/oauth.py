@@ -88,12 +88,9 @@ class OAuth:
 
 
 def sign_in(account, mail) -> oauth.SignIn:
-    """Where an admin signs in to the mailbox, from the account's settings."""
-    config = account.config or {}
-    if not mail.imap.oauth:
-        raise ConnectorError("the account signs in with a password: give it the provider's "
-                             "OAuth token endpoint and client id first", ConnectorError.PERMANENT)
-    authorize_url = config.get("oauth_authorize_url") or _known_sign_in_page(
+    """Where an admin signs in to the mailbox, from the settings of an account that
+    signs in with OAuth (`mail.imap.oauth`: EmailConnector.sign_in asks only then)."""
+    authorize_url = (account.config or {}).get("oauth_authorize_url") or _known_sign_in_page(
         mail.imap.oauth.token_url)
     if not authorize_url:
         raise ConnectorError("config.oauth_authorize_url is missing: the provider's sign-in "
