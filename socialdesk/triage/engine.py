@@ -127,14 +127,14 @@ def _quoted(found: tuple[str, ...]) -> str:
 
 
 def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
-               model: str) -> list[dict]:
+               model: str, words: dict | None = None) -> list[dict]:
     """Every category that applies to the post, primary first, each with its reason.
 
     Models judge what the public data sets taught them (complaint, abuse, spam,
     sarcasm, sentiment); transparent rules add what no data set labels
     (crisis, suggestion, misinformation, question) and name failures outright.
     """
-    words = rules.category_matches(text)
+    words = rules.category_matches(text) if words is None else words
     found: dict[str, dict] = {}
     by_rule: set[str] = set()
 
@@ -176,7 +176,7 @@ def categorise(text: str, signals: Signals, sentiment: str, cues: dict,
         add("misinformation", f"matched {_quoted(words['misinformation'])}")
     if "rant" in words and not positive:
         add("rant", f"matched {_quoted(words['rant'])}")
-        if sarcasm := sarcastic_failure(text):
+        if sarcasm := sarcastic_failure(text, words):
             add("complaint", sarcasm)  # the failure still needs an answer
     if "suggestion" in words:
         add("suggestion", f"matched {_quoted(words['suggestion'])}")
@@ -239,7 +239,8 @@ def triage_batch(posts: list[PostInput], policy: Policy, topics: TopicMatcher | 
 HARM_CUES = ("safety", "fraud", "data_breach")
 
 
-def situated(sentiment: str, text: str, cues: dict) -> tuple[str, str]:
+def situated(sentiment: str, text: str, cues: dict,
+             words: dict | None = None) -> tuple[str, str]:
     """The sentiment the desk shows, and why it differs from the model's, if it does.
 
     The sentiment model reads words: "amazing security guys" after a stolen card,
@@ -257,15 +258,16 @@ def situated(sentiment: str, text: str, cues: dict) -> tuple[str, str]:
         return "negative", f"churn cue {cues['churn'][0]!r}: the customer may leave"
     if sentiment != "positive":
         return sentiment, ""
-    sarcasm = sarcastic_failure(text)
+    sarcasm = sarcastic_failure(text, words)
     if sarcasm:
         return "negative", sarcasm
     return sentiment, ""
 
 
-def sarcastic_failure(text: str) -> str:
-    """Why the post is sarcasm about a failure ("great, another delay"), or ""."""
-    words = rules.category_matches(text)
+def sarcastic_failure(text: str, words: dict | None = None) -> str:
+    """Why the post is sarcasm about a failure ("great, another delay"), or "".
+    `words`: the text's category matches, where the caller has them."""
+    words = rules.category_matches(text) if words is None else words
     if not words.get("rant"):
         return ""
     strong = rules.STRONG_COMPLAINT.search(text)
@@ -278,8 +280,10 @@ def sarcastic_failure(text: str) -> str:
 def _judge(post: PostInput, lang: str, policy: Policy, signals: Signals, topics: list[dict],
            model_version: str, model_tier: str) -> TriageResult:
     cues = {m.name: m.evidence for m in rules.risk_cues(post.text)}
-    sentiment, overruled = situated(_sentiment(signals.sentiment), post.text, cues)
-    labels = categorise(post.text, signals, sentiment, cues, model_tier)
+    # The category rules' matches, read once for the sentiment and the categories.
+    words = rules.category_matches(post.text)
+    sentiment, overruled = situated(_sentiment(signals.sentiment), post.text, cues, words)
+    labels = categorise(post.text, signals, sentiment, cues, model_tier, words)
     category = labels[0]["category"]
     result = TriageResult(
         channel=post.channel, external_id=post.external_id, lang=lang, sentiment=sentiment,
